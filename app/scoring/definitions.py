@@ -47,7 +47,9 @@ class SingleChoiceItem(ItemBase):
         _unique_option_ids(self.options)
         correct = sum(o.correct for o in self.options)
         if correct != 1:
-            raise ValueError(f"a single-choice item needs exactly one correct option, not {correct}")
+            raise ValueError(
+                f"a single-choice item needs exactly one correct option, not {correct}"
+            )
         return self
 
 

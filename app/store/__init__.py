@@ -1,0 +1,8 @@
+"""Storage: SQLAlchemy models, engines and sessions. Importing it registers every table."""
+
+from app.store import releases
+from app.store.base import Base, utcnow
+from app.store.db import Database, connect
+from app.store.releases import ReleaseRecord
+
+__all__ = ["Base", "Database", "ReleaseRecord", "connect", "releases", "utcnow"]

@@ -1,0 +1,62 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+from app.config import Settings
+from app.store import connect
+from app.store.migrate import pending
+from app.web import learn, system
+from app.web.bundled import publish_bundled_curriculum
+from app.web.errors import install_error_handlers
+from app.web.rendering import HERE
+
+log = logging.getLogger("peerpath.web")
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database has not been migrated to this version of PeerPath."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the PeerPath web application for these settings."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = connect(settings)
+        with database.writer.connect() as connection:
+            if pending(connection):
+                database.dispose()
+                raise SchemaOutOfDate(
+                    "The database schema is out of date: run `peerpath migrate` first."
+                )
+        app.state.database = database
+        publish_bundled_curriculum(settings, database)
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="PeerPath",
+        summary="Training and certification for mental-health peer support workers.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    context_providers: list[Callable[[Request], dict[str, Any]]] = []
+    app.state.context_providers = context_providers
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(system.router)
+    app.include_router(learn.router)
+    return app
