@@ -17,6 +17,7 @@ from app.web import learn, system
 from app.web.bundled import publish_bundled_curriculum
 from app.web.errors import install_error_handlers
 from app.web.rendering import HERE
+from app.web.security import SecurityHeaders
 
 log = logging.getLogger("peerpath.web")
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     context_providers: list[Callable[[Request], dict[str, Any]]] = []
     app.state.context_providers = context_providers
     install_error_handlers(app)
+    app.add_middleware(SecurityHeaders, force_hsts=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(system.router)
     app.include_router(learn.router)

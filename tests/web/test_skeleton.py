@@ -32,3 +32,20 @@ def test_help_page_says_no_contacts_are_configured_rather_than_inventing_one(
     response = client.get("/help")
     assert response.status_code == 200
     assert "has not added its local crisis contacts" in response.text
+
+
+def test_every_page_carries_security_headers_without_allowing_inline_script(
+    client: TestClient,
+) -> None:
+    for path in ("/", "/help", "/healthz", "/api/v1/nothing-here"):
+        headers = client.get(path).headers
+        policy = headers["content-security-policy"]
+        assert "script-src 'none'" in policy and "frame-ancestors 'none'" in policy
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
+        assert "strict-transport-security" not in headers  # plain HTTP in tests
+
+
+def test_hsts_is_sent_when_the_request_came_over_tls(client: TestClient) -> None:
+    response = client.get("https://testserver/healthz")
+    assert response.headers["strict-transport-security"].startswith("max-age=")
