@@ -79,6 +79,9 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Server processes (share nothing but the database).")
+    ] = 1,
     migrate_first: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Migrate the database before starting.")
     ] = True,
@@ -88,7 +91,30 @@ def serve(
 
     if migrate_first:
         migrate()
-    uvicorn.run("app.web.asgi:app", host=host, port=port, proxy_headers=True)
+    uvicorn.run(
+        "app.web.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@cli.command()
+def backup(
+    destination: Annotated[Path, typer.Argument(help="The new backup file to write.")],
+) -> None:
+    """Back up the SQLite database while the server runs (online backup + integrity check)."""
+    from app.config import Settings
+    from app.store.backup import BackupError, backup_sqlite
+
+    try:
+        written = backup_sqlite(Settings().database_url, destination)
+    except BackupError as error:
+        typer.echo(f"backup failed: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"backed up to {written} (integrity check: ok)")
 
 
 def main() -> None:
