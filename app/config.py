@@ -38,6 +38,14 @@ class Settings(BaseSettings):
         "emergency services now."
     )
     secure_cookies: bool = False
+    session_days: int = 14
+    api_token_days: int = 90
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "peerpath@localhost"
+    smtp_starttls: bool = True
     db_pool_size: int = 10
     db_max_overflow: int = 10
 

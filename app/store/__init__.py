@@ -1,8 +1,17 @@
 """Storage: SQLAlchemy models, engines and sessions. Importing it registers every table."""
 
-from app.store import releases
+from app.store import accounts, learning, releases
 from app.store.base import Base, utcnow
 from app.store.db import Database, connect
 from app.store.releases import ReleaseRecord
 
-__all__ = ["Base", "Database", "ReleaseRecord", "connect", "releases", "utcnow"]
+__all__ = [
+    "Base",
+    "Database",
+    "ReleaseRecord",
+    "accounts",
+    "connect",
+    "learning",
+    "releases",
+    "utcnow",
+]
