@@ -1,0 +1,751 @@
+"""The build pipeline: load the manifest → collect files → compile pages (in parallel, cached)
+→ load assessments → check every cross-reference → assemble a content-hashed release."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_all_start_methods, get_context
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from app.compiler.cache import PageCache
+from app.compiler.diagnostics import Diagnostic, Diagnostics, sort_key
+from app.compiler.markdown import IMAGE_TYPES, ImageFile, RenderContext
+from app.compiler.models import (
+    Asset,
+    CompiledLesson,
+    CompiledModule,
+    LessonTranslation,
+    ModuleTranslation,
+    ProgrammeManifest,
+    Release,
+)
+from app.compiler.pages import PageJob, PageResult, compile_page
+from app.compiler.yamlsource import YamlDocument, load_yaml, validate
+from app.scoring.definitions import QuestionAssessment, RolePlayAssessment, assessment_adapter
+
+FORMAT_VERSION = "peerpath-curriculum/1"
+MAX_ASSESSMENT_BYTES = 1024 * 1024
+_TRANSLATION = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.md$")
+_LESSON_PREFIX = re.compile(r"^\d+-")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class BuildResult:
+    """A release (None when there were errors) and every diagnostic found on the way."""
+
+    release: Release | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    def ok(self, strict: bool = False) -> bool:
+        return not self.errors and not (strict and self.warnings)
+
+
+def check_curriculum(root: Path) -> list[Diagnostic]:
+    """Validate every programme in a curriculum folder; return every diagnostic, sorted."""
+    manifests = _manifest_files(root)
+    if not manifests:
+        return _no_manifest(root)
+    found: dict[Diagnostic, None] = {}
+    for manifest in manifests:
+        for diagnostic in compile_curriculum(root, programme=manifest.stem).diagnostics:
+            found[diagnostic] = None
+    return sorted(found, key=sort_key)
+
+
+def compile_curriculum(
+    root: Path,
+    *,
+    programme: str | None = None,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Compile one programme of the curriculum at `root` into a release."""
+    root = Path(root)
+    manifests = _manifest_files(root)
+    if not manifests:
+        return BuildResult(None, _no_manifest(root))
+    if programme is None and len(manifests) > 1:
+        names = ", ".join(m.stem for m in manifests)
+        message = f"several programmes ({names}): choose one to build"
+        return BuildResult(None, [Diagnostic("curriculum", 1, 1, "error", message)])
+    chosen = manifests[0] if programme is None else root / "curriculum" / f"{programme}.yaml"
+    if not chosen.is_file():
+        message = f"no manifest for programme {programme!r} (curriculum/{programme}.yaml)"
+        return BuildResult(None, [Diagnostic("curriculum", 1, 1, "error", message)])
+    build = _Build(root, chosen, cache_dir, workers, progress)
+    try:
+        release = build.run()
+    finally:
+        build.close()
+    return BuildResult(release, sorted(set(build.diagnostics), key=sort_key))
+
+
+def _manifest_files(root: Path) -> list[Path]:
+    folder = root / "curriculum"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _no_manifest(root: Path) -> list[Diagnostic]:
+    message = f"no programme manifest: expected curriculum/<programme-id>.yaml under {root}"
+    return [Diagnostic("curriculum", 1, 1, "error", message)]
+
+
+def _rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+@dataclass
+class _ModuleFiles:
+    id: str
+    module: str | None = None  # module.md path
+    lessons: list[str] = field(default_factory=list)
+    translations: dict[str, list[str]] = field(default_factory=dict)  # original -> translations
+
+
+class _Build:
+    def __init__(
+        self,
+        root: Path,
+        manifest_path: Path,
+        cache_dir: Path | None,
+        workers: int | None,
+        progress: Progress | None,
+    ) -> None:
+        self.root = root
+        self.manifest_path = manifest_path
+        self.manifest_rel = _rel(root, manifest_path)
+        self.cache = PageCache(cache_dir)
+        self.workers = workers or os.cpu_count() or 1
+        self.progress = progress
+        self.diagnostics: list[Diagnostic] = []
+        self.inputs: dict[str, bytes] = {}
+        self.pages: dict[str, PageResult] = {}
+
+    def close(self) -> None:
+        self.inputs.clear()
+
+    def report(self, path: str) -> Diagnostics:
+        return Diagnostics(path, self.diagnostics)
+
+    # --- phases ---------------------------------------------------------------------------
+
+    def run(self) -> Release | None:
+        loaded = self.load_manifest()
+        if loaded is None:
+            self.warn_unlisted(set())
+            return None
+        manifest, document = loaded
+        self.check_manifest(manifest, document)
+        modules = self.collect_modules(manifest, document)
+        self.warn_unlisted(self.listed_by_any_manifest() | set(manifest.modules))
+        images = self.collect_images(modules)
+        ctx = RenderContext(
+            programme=manifest.id,
+            default_language=manifest.default_language,
+            languages=tuple(manifest.languages),
+            glossary={entry.id: entry.term for entry in manifest.glossary},
+            images=images,
+        )
+        self.compile_pages(modules, ctx)
+        assessments = self.load_assessments(manifest)
+        certificate_files = self.collect_certificate(manifest, document)
+        compiled = self.assemble_modules(manifest, document, modules, assessments)
+        self.check_competency_evidence(manifest, document, compiled)
+        if any(d.severity == "error" for d in self.diagnostics):
+            return None
+        return Release(
+            programme=manifest,
+            content_hash=self.content_hash(),
+            modules=compiled,
+            assessments=dict(sorted(assessments.items())),
+            assets=self.collect_assets(images),
+            certificate_files=certificate_files,
+        )
+
+    def read(self, path: Path) -> bytes:
+        data = path.read_bytes()
+        self.inputs[_rel(self.root, path)] = data
+        return data
+
+    def load_manifest(self) -> tuple[ProgrammeManifest, YamlDocument] | None:
+        report = self.report(self.manifest_rel)
+        text = self.read(self.manifest_path).decode("utf-8", "replace")
+        document = load_yaml(text, report, what="the manifest")
+        if document is None:
+            return None
+        manifest = validate(ProgrammeManifest, document, report)
+        if manifest is None:
+            return None
+        if manifest.id != self.manifest_path.stem:
+            line, col = document.value_at(("id",))
+            report.error(
+                line, col, f"programme id {manifest.id!r} must equal the file name {self.manifest_path.stem!r}"
+            )
+        return manifest, document
+
+    def check_manifest(self, manifest: ProgrammeManifest, document: YamlDocument) -> None:
+        report = self.report(self.manifest_rel)
+        for name, ids in (
+            ("competency", [(c.id, ("competencies", i, "id")) for i, c in enumerate(manifest.competencies)]),
+            ("module", [(m, ("modules", i)) for i, m in enumerate(manifest.modules)]),
+            ("glossary term", [(g.id, ("glossary", i, "id")) for i, g in enumerate(manifest.glossary)]),
+        ):
+            seen: set[str] = set()
+            for value, path in ids:
+                if value in seen:
+                    line, col = document.value_at(path)
+                    report.error(line, col, f"duplicate {name} id {value!r}")
+                seen.add(value)
+        known = {c.id for c in manifest.competencies}
+        for competency in manifest.competency_rules.overrides:
+            if competency not in known:
+                line, col = document.key_at(("competency_rules", "overrides", competency))
+                report.error(line, col, f"unknown competency {competency!r}")
+
+    def listed_by_any_manifest(self) -> set[str]:
+        listed: set[str] = set()
+        for path in _manifest_files(self.root):
+            if path == self.manifest_path:
+                continue
+            import yaml
+
+            try:
+                data = yaml.safe_load(path.read_bytes()[: 64 * 1024 * 16])
+            except (yaml.YAMLError, OSError):
+                continue
+            if isinstance(data, dict) and isinstance(data.get("modules"), list):
+                listed.update(m for m in data["modules"] if isinstance(m, str))
+        return listed
+
+    def warn_unlisted(self, listed: set[str]) -> None:
+        folder = self.root / "modules"
+        if not folder.is_dir():
+            return
+        for entry in sorted(folder.iterdir()):
+            if entry.is_dir() and entry.name not in listed:
+                path = f"modules/{entry.name}/module.md" if (entry / "module.md").is_file() else f"modules/{entry.name}"
+                self.report(path).warning(
+                    1, 1, f"module folder {entry.name!r} is not listed in any programme manifest; it is not built"
+                )
+
+    def collect_modules(self, manifest: ProgrammeManifest, document: YamlDocument) -> list[_ModuleFiles]:
+        report = self.report(self.manifest_rel)
+        modules: list[_ModuleFiles] = []
+        seen: set[str] = set()
+        for index, module_id in enumerate(manifest.modules):
+            if module_id in seen:
+                continue
+            seen.add(module_id)
+            folder = self.root / "modules" / module_id
+            if not (folder / "module.md").is_file():
+                line, col = document.value_at(("modules", index))
+                report.error(line, col, f"module {module_id!r} is listed but modules/{module_id}/module.md does not exist")
+                continue
+            files = _ModuleFiles(module_id)
+            for entry in sorted(folder.iterdir()):
+                if not entry.is_file() or entry.suffix != ".md":
+                    continue
+                rel = _rel(self.root, entry)
+                translated = _TRANSLATION.match(entry.name)
+                if entry.name == "module.md":
+                    files.module = rel
+                elif translated:
+                    original = f"{folder.relative_to(self.root).as_posix()}/{translated['stem']}.md"
+                    files.translations.setdefault(original, []).append(rel)
+                else:
+                    files.lessons.append(rel)
+            modules.append(files)
+        return modules
+
+    def collect_images(self, modules: list[_ModuleFiles]) -> dict[str, ImageFile]:
+        images: dict[str, ImageFile] = {}
+        for module in modules:
+            folder = self.root / "modules" / module.id / "images"
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    data = self.read(path)
+                    digest = hashlib.sha256(data).hexdigest()[:16]
+                    images[_rel(self.root, path)] = ImageFile(f"{digest}{path.suffix.lower()}", len(data))
+        return images
+
+    def compile_pages(self, modules: list[_ModuleFiles], ctx: RenderContext) -> None:
+        jobs: list[PageJob] = []
+        for module in modules:
+            paths: list[tuple[str, str, str | None]] = []
+            if module.module:
+                paths.append((module.module, "module", None))
+            paths.extend((lesson, "lesson", None) for lesson in module.lessons)
+            for original, translations in module.translations.items():
+                kind = "module" if original.endswith("/module.md") else "lesson"
+                for translation in translations:
+                    match = _TRANSLATION.match(PurePosixPath(translation).name)
+                    assert match is not None
+                    paths.append((translation, kind, match["lang"]))
+            for path, kind, lang in paths:
+                jobs.append(PageJob(path=path, kind=kind, lang=lang, data=self.read(self.root / path)))  # type: ignore[arg-type]
+        context_key = _context_key(ctx)
+        keyed = [(job, _page_key(job, context_key, ctx)) for job in jobs]
+        total, done = len(keyed), 0
+        missing: list[tuple[PageJob, str]] = []
+        for job, key in keyed:
+            cached = self.cache.get(key)
+            result = _decode(cached) if cached is not None else None
+            if result is None:
+                missing.append((job, key))
+            else:
+                self.pages[job.path] = result
+                done += 1
+        if self.progress:
+            self.progress(done, total)
+        for encoded in _compile_all(missing, ctx, self.workers, self.cache):
+            for data in encoded:
+                result = _decode(data)
+                assert result is not None
+                self.pages[result.path] = result
+                done += 1
+            if self.progress:
+                self.progress(done, total)
+        for job in jobs:
+            self.diagnostics.extend(self.pages[job.path].diagnostics)
+
+    def load_assessments(self, manifest: ProgrammeManifest) -> dict[str, QuestionAssessment | RolePlayAssessment]:
+        folder = self.root / "assessments"
+        loaded: dict[str, QuestionAssessment | RolePlayAssessment] = {}
+        if not folder.is_dir():
+            return loaded
+        competencies = {c.id for c in manifest.competencies}
+        modules = set(manifest.modules)
+        for path in sorted(folder.iterdir()):
+            if path.suffix not in (".yaml", ".yml") or not path.is_file():
+                continue
+            rel = _rel(self.root, path)
+            report = self.report(rel)
+            data = self.read(path)
+            if len(data) > MAX_ASSESSMENT_BYTES:
+                report.error(1, 1, "assessment file is larger than 1 MB")
+                continue
+            document = load_yaml(data.decode("utf-8", "replace"), report, what="an assessment")
+            if document is None:
+                continue
+            document_limit(document)
+            assessment = validate(assessment_adapter, document, report)
+            if assessment is None:
+                continue
+            if assessment.id != path.stem:
+                line, col = document.value_at(("id",))
+                report.error(line, col, f"assessment id {assessment.id!r} must equal the file name {path.stem!r}")
+            if assessment.id in loaded:
+                line, col = document.value_at(("id",))
+                report.error(line, col, f"duplicate assessment id {assessment.id!r}")
+                continue
+            for index, competency in enumerate(assessment.competencies):
+                if competency not in competencies:
+                    line, col = document.value_at(("competencies", index))
+                    report.error(line, col, f"unknown competency {competency!r}")
+            if isinstance(assessment, QuestionAssessment):
+                for index, item in enumerate(assessment.items):
+                    if item.competency is not None and item.competency not in competencies:
+                        line, col = document.value_at(("items", index, "competency"))
+                        report.error(line, col, f"unknown competency {item.competency!r}")
+            else:
+                for index, rubric in enumerate(assessment.rubric):
+                    if rubric.competency not in competencies:
+                        line, col = document.value_at(("rubric", index, "competency"))
+                        report.error(line, col, f"unknown competency {rubric.competency!r}")
+            if assessment.module is not None and assessment.module not in modules:
+                line, col = document.value_at(("module",))
+                report.error(line, col, f"assessment module {assessment.module!r} is not a module of this programme")
+            loaded[assessment.id] = assessment
+        return loaded
+
+    def collect_certificate(self, manifest: ProgrammeManifest, document: YamlDocument) -> dict[str, str]:
+        report = self.report(self.manifest_rel)
+        folder = self.root / "certificates" / manifest.certificate_template
+        line, col = document.value_at(("certificate_template",))
+        if not folder.is_dir():
+            report.error(line, col, f"certificate template folder certificates/{manifest.certificate_template}/ does not exist")
+            return {}
+        if not (folder / "certificate.html").is_file():
+            report.error(line, col, f"certificates/{manifest.certificate_template}/certificate.html is missing")
+        files: dict[str, str] = {}
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                files[path.relative_to(folder).as_posix()] = base64.b64encode(self.read(path)).decode()
+        return files
+
+    # --- cross-references -------------------------------------------------------------------
+
+    def assemble_modules(
+        self,
+        manifest: ProgrammeManifest,
+        document: YamlDocument,
+        modules: list[_ModuleFiles],
+        assessments: dict[str, Any],
+    ) -> list[CompiledModule]:
+        competencies = {c.id for c in manifest.competencies}
+        listed = set(manifest.modules)
+        fronts: dict[str, dict[str, Any]] = {}
+        lessons_of: dict[str, set[str]] = {}
+        compiled: list[CompiledModule] = []
+        for module in modules:
+            built = self.assemble_module(module, manifest, competencies, listed, assessments)
+            if module.module and (front := self.pages[module.module].front) is not None:
+                fronts[module.id] = front
+            lessons_of[module.id] = {
+                page.front["id"]
+                for path in module.lessons
+                if (page := self.pages[path]).front is not None
+            }
+            if built is not None:
+                compiled.append(built)
+        self.check_prerequisite_cycles(modules, fronts)
+        for page in self.pages.values():
+            report = self.report(page.path)
+            for link in page.body.module_links:
+                if link.target not in lessons_of:
+                    report.error(link.line, link.col, f"broken link: there is no module {link.target!r}")
+                elif link.lesson is not None and link.lesson not in lessons_of[link.target]:
+                    report.error(
+                        link.line, link.col, f"broken link: module {link.target!r} has no lesson {link.lesson!r}"
+                    )
+        return compiled
+
+    def assemble_module(
+        self,
+        files: _ModuleFiles,
+        manifest: ProgrammeManifest,
+        competencies: set[str],
+        listed: set[str],
+        assessments: dict[str, Any],
+    ) -> CompiledModule | None:
+        assert files.module is not None
+        page = self.pages[files.module]
+        report = self.report(files.module)
+        front = page.front
+        if front is not None:
+            if front["id"] != files.id:
+                line, col = page.positions.get("id", (1, 1))
+                report.error(line, col, f"module id {front['id']!r} must equal its folder name {files.id!r}")
+            for index, competency in enumerate(front["competencies"]):
+                if competency not in competencies:
+                    line, col = page.positions.get(f"competencies.{index}", (1, 1))
+                    report.error(line, col, f"unknown competency {competency!r}")
+            for index, prerequisite in enumerate(front["prerequisites"]):
+                if prerequisite not in listed:
+                    line, col = page.positions.get(f"prerequisites.{index}", (1, 1))
+                    report.error(line, col, f"unknown prerequisite module {prerequisite!r}")
+        for kind in ("assessment", "reflection"):
+            refs = page.body.assessments if kind == "assessment" else page.body.reflections
+            for ref in refs:
+                report.error(ref.line, ref.col, f"a {kind} belongs in a lesson, not in module.md")
+        if not files.lessons:
+            report.error(1, 1, f"module {files.id!r} has no lessons: add a lesson file such as 01-introduction.md")
+        lesson_ids: dict[str, str] = {}
+        reflections: dict[str, str] = {}
+        lessons: list[tuple[PageResult, dict[str, Any]]] = []
+        for path in files.lessons:
+            lesson = self.pages[path]
+            lesson_report = self.report(path)
+            for ref in lesson.body.assessments:
+                if ref.target not in assessments:
+                    lesson_report.error(ref.line, ref.col, f"unknown assessment {ref.target!r}")
+            for ref in lesson.body.reflections:
+                if ref.target in reflections:
+                    lesson_report.error(
+                        ref.line, ref.col, f"duplicate reflection id {ref.target!r} in this module (first in {reflections[ref.target]})"
+                    )
+                else:
+                    reflections[ref.target] = f"{path}:{ref.line}"
+            if lesson.body.empty:
+                lesson_report.error(1, 1, "empty lesson: write its content below the front matter")
+            if lesson.front is None:
+                continue
+            lesson_id = lesson.front["id"]
+            line, col = lesson.positions.get("id", (1, 1))
+            if lesson_id in lesson_ids:
+                lesson_report.error(line, col, f"duplicate lesson id {lesson_id!r} (also in {lesson_ids[lesson_id]})")
+                continue
+            lesson_ids[lesson_id] = path
+            slug = _LESSON_PREFIX.sub("", PurePosixPath(path).name.removesuffix(".md"))
+            if slug != lesson_id:
+                lesson_report.warning(line, col, f"lesson id {lesson_id!r} differs from its file name {slug!r}")
+            lessons.append((lesson, lesson.front))
+        translations = self.check_translations(files, manifest)
+        if front is None or any(
+            d.severity == "error" and d.path.startswith(f"modules/{files.id}/") for d in self.diagnostics
+        ):
+            return None
+        return _compiled_module(front, page, lessons, translations)
+
+    def check_translations(self, files: _ModuleFiles, manifest: ProgrammeManifest) -> dict[str, dict[str, PageResult]]:
+        """Translations by original path, then language; every problem reported."""
+        found: dict[str, dict[str, PageResult]] = {}
+        for original, paths in files.translations.items():
+            for path in paths:
+                page = self.pages[path]
+                report = self.report(path)
+                assert page.lang is not None
+                if page.lang == manifest.default_language:
+                    report.error(1, 1, f"{page.lang!r} is the default language: this file needs no language tag")
+                    continue
+                if page.lang not in manifest.languages:
+                    report.error(1, 1, f"translation language {page.lang!r} is not listed in the manifest's languages")
+                    continue
+                if original not in self.pages:
+                    report.error(1, 1, f"translation of a file that does not exist: {original}")
+                    continue
+                source = self.pages[original]
+                if page.front is not None and source.front is not None and page.front["id"] != source.front["id"]:
+                    line, col = page.positions.get("id", (1, 1))
+                    report.error(
+                        line, col, f"a translation must keep the id of {PurePosixPath(original).name}: {source.front['id']!r}, not {page.front['id']!r}"
+                    )
+                    continue
+                if page.kind == "lesson":
+                    for ref in page.body.assessments:
+                        source_ids = {r.target for r in source.body.assessments}
+                        if ref.target not in source_ids:
+                            report.error(ref.line, ref.col, f"unknown assessment {ref.target!r} (not embedded in {PurePosixPath(original).name})")
+                found.setdefault(original, {})[page.lang] = page
+        return found
+
+    def check_prerequisite_cycles(self, modules: list[_ModuleFiles], fronts: dict[str, dict[str, Any]]) -> None:
+        graph = {m: [p for p in front["prerequisites"] if p in fronts] for m, front in fronts.items()}
+        state: dict[str, int] = {}
+        reported: set[frozenset[str]] = set()
+
+        def visit(node: str, trail: list[str]) -> None:
+            state[node] = 1
+            trail.append(node)
+            for target in graph.get(node, []):
+                if state.get(target) == 1:
+                    cycle = [*trail[trail.index(target) :], target]
+                    key = frozenset(cycle)
+                    if key not in reported:
+                        reported.add(key)
+                        start = cycle[0]
+                        page = self.pages[f"modules/{start}/module.md"]
+                        index = fronts[start]["prerequisites"].index(cycle[1])
+                        line, col = page.positions.get(f"prerequisites.{index}", (1, 1))
+                        self.report(page.path).error(line, col, "prerequisite cycle: " + " → ".join(cycle))
+                elif state.get(target) is None:
+                    visit(target, trail)
+            trail.pop()
+            state[node] = 2
+
+        for module in modules:
+            if module.id in graph and state.get(module.id) is None:
+                visit(module.id, [])
+
+    def check_competency_evidence(
+        self, manifest: ProgrammeManifest, document: YamlDocument, modules: list[CompiledModule]
+    ) -> None:
+        evidenced: set[str] = set()
+        for page in self.pages.values():
+            if page.kind == "module" and page.lang is None and page.front is not None:
+                evidenced.update(page.front["competencies"])
+        report = self.report(self.manifest_rel)
+        for index, competency in enumerate(manifest.competencies):
+            if competency.id not in evidenced:
+                line, col = document.value_at(("competencies", index, "id"))
+                report.warning(line, col, f"no module evidences competency {competency.id!r}")
+
+    # --- outputs -------------------------------------------------------------------------------
+
+    def collect_assets(self, images: dict[str, ImageFile]) -> dict[str, Asset]:
+        used = {path for page in self.pages.values() for path in page.body.images}
+        assets: dict[str, Asset] = {}
+        for path in sorted(used):
+            image = images[path]
+            media_type = IMAGE_TYPES.get(PurePosixPath(path).suffix.lower(), "application/octet-stream")
+            assets[image.asset] = Asset(media_type=media_type, data=base64.b64encode(self.inputs[path]).decode())
+        return dict(sorted(assets.items()))
+
+    def content_hash(self) -> str:
+        return content_hash(self.inputs.items())
+
+
+def content_hash(files: Iterable[tuple[str, bytes]]) -> str:
+    """SHA-256 over the format version and every input file's path and bytes."""
+    digest = hashlib.sha256(FORMAT_VERSION.encode() + b"\0")
+    for path, data in sorted(files):
+        encoded = path.encode()
+        digest.update(len(encoded).to_bytes(8, "big") + encoded)
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def document_limit(document: YamlDocument) -> None:
+    """Hook for future per-document limits (kept for symmetry with front matter)."""
+
+
+# --- assembling ----------------------------------------------------------------------------
+
+
+def _compiled_module(
+    front: dict[str, Any],
+    page: PageResult,
+    lessons: list[tuple[PageResult, dict[str, Any]]],
+    translations: dict[str, dict[str, PageResult]],
+) -> CompiledModule:
+    minutes = _split_minutes(front["minutes"], [lf.get("minutes") for _, lf in lessons])
+    compiled_lessons = []
+    for (lesson, lesson_front), lesson_minutes in zip(lessons, minutes, strict=True):
+        lesson_translations = {
+            lang: LessonTranslation(
+                title=(t.front or {}).get("title") or lesson_front["title"], segments=t.body.segments
+            )
+            for lang, t in sorted(translations.get(lesson.path, {}).items())
+        }
+        compiled_lessons.append(
+            CompiledLesson(
+                id=lesson_front["id"],
+                title=lesson_front["title"],
+                minutes=lesson_minutes,
+                content_warning=lesson_front.get("content_warning") or front.get("content_warning"),
+                segments=lesson.body.segments,
+                translations=lesson_translations,
+            )
+        )
+    module_translations = {
+        lang: ModuleTranslation(
+            title=(t.front or {}).get("title") or front["title"],
+            objectives=(t.front or {}).get("objectives") or front["objectives"],
+            overview_html=_overview(t),
+        )
+        for lang, t in sorted(translations.get(page.path, {}).items())
+    }
+    return CompiledModule(
+        id=front["id"],
+        title=front["title"],
+        minutes=front["minutes"],
+        objectives=front["objectives"],
+        competencies=front["competencies"],
+        prerequisites=front["prerequisites"],
+        content_warning=front.get("content_warning"),
+        sources=front["sources"],
+        overview_html=_overview(page),
+        lessons=compiled_lessons,
+        translations=module_translations,
+    )
+
+
+def _overview(page: PageResult) -> str:
+    return "".join(s.html for s in page.body.segments if s.kind == "html")
+
+
+def _split_minutes(total: int, explicit: list[int | None]) -> list[int]:
+    """Lessons without minutes share what the explicit ones leave of the module's minutes."""
+    unset = [i for i, m in enumerate(explicit) if m is None]
+    remaining = max(total - sum(m for m in explicit if m is not None), 0)
+    shares = [remaining // len(unset) + (1 if n < remaining % len(unset) else 0) for n in range(len(unset))] if unset else []
+    result = [m or 0 for m in explicit]
+    for index, share in zip(unset, shares, strict=True):
+        result[index] = max(share, 1)
+    return result
+
+
+# --- compiling pages in parallel, with the cache ------------------------------------------------
+
+
+def _context_key(ctx: RenderContext) -> str:
+    digest = hashlib.sha256(FORMAT_VERSION.encode())
+    for part in (ctx.programme, ctx.default_language, *ctx.languages):
+        digest.update(b"\0" + part.encode())
+    for term_id, term in sorted(ctx.glossary.items()):
+        digest.update(f"\0{term_id}\1{term}".encode())
+    return digest.hexdigest()
+
+
+def _page_key(job: PageJob, context_key: str, ctx: RenderContext) -> str:
+    digest = hashlib.sha256(context_key.encode())
+    digest.update(f"\0{job.path}\0{job.kind}\0{job.lang}\0".encode())
+    digest.update(hashlib.sha256(job.data).digest())
+    module_folder = job.path.rsplit("/", 1)[0] + "/"
+    for path, image in sorted(ctx.images.items()):
+        if path.startswith(module_folder):
+            digest.update(f"\0{path}\1{image.asset}\1{image.size}".encode())
+    return digest.hexdigest()
+
+
+def _decode(data: bytes) -> PageResult | None:
+    try:
+        return PageResult.model_validate_json(data)
+    except ValueError:
+        return None
+
+
+_worker_context: RenderContext | None = None
+_worker_cache: PageCache | None = None
+
+
+def _init_worker(ctx: RenderContext, cache: PageCache) -> None:
+    global _worker_context, _worker_cache
+    _worker_context, _worker_cache = ctx, cache
+
+
+def _compile_batch(batch: list[tuple[PageJob, str]]) -> list[bytes]:
+    assert _worker_context is not None and _worker_cache is not None
+    return [_compile_one(job, key, _worker_context, _worker_cache) for job, key in batch]
+
+
+def _compile_one(job: PageJob, key: str, ctx: RenderContext, cache: PageCache) -> bytes:
+    try:
+        result = compile_page(job, ctx)
+    except Exception as error:  # a compiler bug must not hide the other diagnostics
+        from app.compiler.markdown import RenderedBody
+
+        message = f"internal compiler error: {type(error).__name__}: {error}"
+        result = PageResult(
+            path=job.path,
+            kind=job.kind,
+            lang=job.lang,
+            front=None,
+            positions={},
+            diagnostics=[Diagnostic(job.path, 1, 1, "error", message)],
+            body=RenderedBody(segments=[], module_links=[], assessments=[], reflections=[], images=[], empty=False),
+        )
+        return result.model_dump_json().encode()
+    data = result.model_dump_json().encode()
+    cache.put(key, data)
+    return data
+
+
+def _compile_all(
+    jobs: list[tuple[PageJob, str]], ctx: RenderContext, workers: int, cache: PageCache
+) -> Iterable[list[bytes]]:
+    """Compiled pages in batches: in this process when there is little to do, else in a pool."""
+    if workers <= 1 or len(jobs) < 16 or "fork" not in get_all_start_methods():
+        for index in range(0, len(jobs), 32):
+            yield [_compile_one(job, key, ctx, cache) for job, key in jobs[index : index + 32]]
+        return
+    size = max(1, min(64, len(jobs) // (workers * 8)))
+    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(ctx, cache)
+    ) as pool:
+        futures = [pool.submit(_compile_batch, batch) for batch in batches]
+        for future in as_completed(futures):
+            yield future.result()
