@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -46,11 +47,27 @@ def build(
     ] = None,
 ) -> None:
     """Compile a curriculum into an immutable, content-hashed release."""
-    from app.compiler import compile_curriculum, write_release
+    import sys
 
-    result = compile_curriculum(path, workers=workers, cache_dir=Path("var/cache/compiler"))
+    from app.compiler import BuildResult, compile_curriculum, write_release
+
+    def run(progress: Callable[[int, int], None] | None = None) -> BuildResult:
+        return compile_curriculum(
+            path, workers=workers, cache_dir=Path("var/cache/compiler"), progress=progress
+        )
+
+    if sys.stdout.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("Compiling pages", total=None)
+            result = run(lambda done, total: bar.update(task, completed=done, total=total))
+    else:
+        result = run()
     for diagnostic in sorted(result.diagnostics, key=lambda d: (d.path, d.line, d.col)):
         typer.echo(str(diagnostic), err=True)
+    errors, warnings = len(result.errors), len(result.warnings)
+    typer.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
     if result.release is None or not result.ok(strict):
         typer.echo("build failed: nothing was written", err=True)
         raise typer.Exit(1)
