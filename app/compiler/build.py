@@ -152,7 +152,6 @@ class _Build:
     def run(self) -> Release | None:
         loaded = self.load_manifest()
         if loaded is None:
-            self.warn_unlisted(set())
             return None
         manifest, document = loaded
         self.check_manifest(manifest, document)
@@ -199,16 +198,24 @@ class _Build:
         if manifest.id != self.manifest_path.stem:
             line, col = document.value_at(("id",))
             report.error(
-                line, col, f"programme id {manifest.id!r} must equal the file name {self.manifest_path.stem!r}"
+                line,
+                col,
+                f"programme id {manifest.id!r} must equal the file name {self.manifest_path.stem!r}",
             )
         return manifest, document
 
     def check_manifest(self, manifest: ProgrammeManifest, document: YamlDocument) -> None:
         report = self.report(self.manifest_rel)
         for name, ids in (
-            ("competency", [(c.id, ("competencies", i, "id")) for i, c in enumerate(manifest.competencies)]),
+            (
+                "competency",
+                [(c.id, ("competencies", i, "id")) for i, c in enumerate(manifest.competencies)],
+            ),
             ("module", [(m, ("modules", i)) for i, m in enumerate(manifest.modules)]),
-            ("glossary term", [(g.id, ("glossary", i, "id")) for i, g in enumerate(manifest.glossary)]),
+            (
+                "glossary term",
+                [(g.id, ("glossary", i, "id")) for i, g in enumerate(manifest.glossary)],
+            ),
         ):
             seen: set[str] = set()
             for value, path in ids:
@@ -243,12 +250,20 @@ class _Build:
             return
         for entry in sorted(folder.iterdir()):
             if entry.is_dir() and entry.name not in listed:
-                path = f"modules/{entry.name}/module.md" if (entry / "module.md").is_file() else f"modules/{entry.name}"
+                path = (
+                    f"modules/{entry.name}/module.md"
+                    if (entry / "module.md").is_file()
+                    else f"modules/{entry.name}"
+                )
                 self.report(path).warning(
-                    1, 1, f"module folder {entry.name!r} is not listed in any programme manifest; it is not built"
+                    1,
+                    1,
+                    f"module folder {entry.name!r} is not listed in any programme manifest; it is not built",
                 )
 
-    def collect_modules(self, manifest: ProgrammeManifest, document: YamlDocument) -> list[_ModuleFiles]:
+    def collect_modules(
+        self, manifest: ProgrammeManifest, document: YamlDocument
+    ) -> list[_ModuleFiles]:
         report = self.report(self.manifest_rel)
         modules: list[_ModuleFiles] = []
         seen: set[str] = set()
@@ -259,7 +274,11 @@ class _Build:
             folder = self.root / "modules" / module_id
             if not (folder / "module.md").is_file():
                 line, col = document.value_at(("modules", index))
-                report.error(line, col, f"module {module_id!r} is listed but modules/{module_id}/module.md does not exist")
+                report.error(
+                    line,
+                    col,
+                    f"module {module_id!r} is listed but modules/{module_id}/module.md does not exist",
+                )
                 continue
             files = _ModuleFiles(module_id)
             for entry in sorted(folder.iterdir()):
@@ -287,7 +306,9 @@ class _Build:
                 if path.is_file():
                     data = self.read(path)
                     digest = hashlib.sha256(data).hexdigest()[:16]
-                    images[_rel(self.root, path)] = ImageFile(f"{digest}{path.suffix.lower()}", len(data))
+                    images[_rel(self.root, path)] = ImageFile(
+                        f"{digest}{path.suffix.lower()}", len(data)
+                    )
         return images
 
     def compile_pages(self, modules: list[_ModuleFiles], ctx: RenderContext) -> None:
@@ -304,7 +325,9 @@ class _Build:
                     assert match is not None
                     paths.append((translation, kind, match["lang"]))
             for path, kind, lang in paths:
-                jobs.append(PageJob(path=path, kind=kind, lang=lang, data=self.read(self.root / path)))  # type: ignore[arg-type]
+                jobs.append(
+                    PageJob(path=path, kind=kind, lang=lang, data=self.read(self.root / path))
+                )
         context_key = _context_key(ctx)
         keyed = [(job, _page_key(job, context_key, ctx)) for job in jobs]
         total, done = len(keyed), 0
@@ -330,7 +353,9 @@ class _Build:
         for job in jobs:
             self.diagnostics.extend(self.pages[job.path].diagnostics)
 
-    def load_assessments(self, manifest: ProgrammeManifest) -> dict[str, QuestionAssessment | RolePlayAssessment]:
+    def load_assessments(
+        self, manifest: ProgrammeManifest
+    ) -> dict[str, QuestionAssessment | RolePlayAssessment]:
         folder = self.root / "assessments"
         loaded: dict[str, QuestionAssessment | RolePlayAssessment] = {}
         if not folder.is_dir():
@@ -349,13 +374,16 @@ class _Build:
             document = load_yaml(data.decode("utf-8", "replace"), report, what="an assessment")
             if document is None:
                 continue
-            document_limit(document)
             assessment = validate(assessment_adapter, document, report)
             if assessment is None:
                 continue
             if assessment.id != path.stem:
                 line, col = document.value_at(("id",))
-                report.error(line, col, f"assessment id {assessment.id!r} must equal the file name {path.stem!r}")
+                report.error(
+                    line,
+                    col,
+                    f"assessment id {assessment.id!r} must equal the file name {path.stem!r}",
+                )
             if assessment.id in loaded:
                 line, col = document.value_at(("id",))
                 report.error(line, col, f"duplicate assessment id {assessment.id!r}")
@@ -376,23 +404,39 @@ class _Build:
                         report.error(line, col, f"unknown competency {rubric.competency!r}")
             if assessment.module is not None and assessment.module not in modules:
                 line, col = document.value_at(("module",))
-                report.error(line, col, f"assessment module {assessment.module!r} is not a module of this programme")
+                report.error(
+                    line,
+                    col,
+                    f"assessment module {assessment.module!r} is not a module of this programme",
+                )
             loaded[assessment.id] = assessment
         return loaded
 
-    def collect_certificate(self, manifest: ProgrammeManifest, document: YamlDocument) -> dict[str, str]:
+    def collect_certificate(
+        self, manifest: ProgrammeManifest, document: YamlDocument
+    ) -> dict[str, str]:
         report = self.report(self.manifest_rel)
         folder = self.root / "certificates" / manifest.certificate_template
         line, col = document.value_at(("certificate_template",))
         if not folder.is_dir():
-            report.error(line, col, f"certificate template folder certificates/{manifest.certificate_template}/ does not exist")
+            report.error(
+                line,
+                col,
+                f"certificate template folder certificates/{manifest.certificate_template}/ does not exist",
+            )
             return {}
         if not (folder / "certificate.html").is_file():
-            report.error(line, col, f"certificates/{manifest.certificate_template}/certificate.html is missing")
+            report.error(
+                line,
+                col,
+                f"certificates/{manifest.certificate_template}/certificate.html is missing",
+            )
         files: dict[str, str] = {}
         for path in sorted(folder.rglob("*")):
             if path.is_file():
-                files[path.relative_to(folder).as_posix()] = base64.b64encode(self.read(path)).decode()
+                files[path.relative_to(folder).as_posix()] = base64.b64encode(
+                    self.read(path)
+                ).decode()
         return files
 
     # --- cross-references -------------------------------------------------------------------
@@ -425,10 +469,14 @@ class _Build:
             report = self.report(page.path)
             for link in page.body.module_links:
                 if link.target not in lessons_of:
-                    report.error(link.line, link.col, f"broken link: there is no module {link.target!r}")
+                    report.error(
+                        link.line, link.col, f"broken link: there is no module {link.target!r}"
+                    )
                 elif link.lesson is not None and link.lesson not in lessons_of[link.target]:
                     report.error(
-                        link.line, link.col, f"broken link: module {link.target!r} has no lesson {link.lesson!r}"
+                        link.line,
+                        link.col,
+                        f"broken link: module {link.target!r} has no lesson {link.lesson!r}",
                     )
         return compiled
 
@@ -447,7 +495,9 @@ class _Build:
         if front is not None:
             if front["id"] != files.id:
                 line, col = page.positions.get("id", (1, 1))
-                report.error(line, col, f"module id {front['id']!r} must equal its folder name {files.id!r}")
+                report.error(
+                    line, col, f"module id {front['id']!r} must equal its folder name {files.id!r}"
+                )
             for index, competency in enumerate(front["competencies"]):
                 if competency not in competencies:
                     line, col = page.positions.get(f"competencies.{index}", (1, 1))
@@ -461,7 +511,11 @@ class _Build:
             for ref in refs:
                 report.error(ref.line, ref.col, f"a {kind} belongs in a lesson, not in module.md")
         if not files.lessons:
-            report.error(1, 1, f"module {files.id!r} has no lessons: add a lesson file such as 01-introduction.md")
+            report.error(
+                1,
+                1,
+                f"module {files.id!r} has no lessons: add a lesson file such as 01-introduction.md",
+            )
         lesson_ids: dict[str, str] = {}
         reflections: dict[str, str] = {}
         lessons: list[tuple[PageResult, dict[str, Any]]] = []
@@ -474,7 +528,9 @@ class _Build:
             for ref in lesson.body.reflections:
                 if ref.target in reflections:
                     lesson_report.error(
-                        ref.line, ref.col, f"duplicate reflection id {ref.target!r} in this module (first in {reflections[ref.target]})"
+                        ref.line,
+                        ref.col,
+                        f"duplicate reflection id {ref.target!r} in this module (first in {reflections[ref.target]})",
                     )
                 else:
                     reflections[ref.target] = f"{path}:{ref.line}"
@@ -485,21 +541,30 @@ class _Build:
             lesson_id = lesson.front["id"]
             line, col = lesson.positions.get("id", (1, 1))
             if lesson_id in lesson_ids:
-                lesson_report.error(line, col, f"duplicate lesson id {lesson_id!r} (also in {lesson_ids[lesson_id]})")
+                lesson_report.error(
+                    line,
+                    col,
+                    f"duplicate lesson id {lesson_id!r} (also in {lesson_ids[lesson_id]})",
+                )
                 continue
             lesson_ids[lesson_id] = path
             slug = _LESSON_PREFIX.sub("", PurePosixPath(path).name.removesuffix(".md"))
             if slug != lesson_id:
-                lesson_report.warning(line, col, f"lesson id {lesson_id!r} differs from its file name {slug!r}")
+                lesson_report.warning(
+                    line, col, f"lesson id {lesson_id!r} differs from its file name {slug!r}"
+                )
             lessons.append((lesson, lesson.front))
         translations = self.check_translations(files, manifest)
         if front is None or any(
-            d.severity == "error" and d.path.startswith(f"modules/{files.id}/") for d in self.diagnostics
+            d.severity == "error" and d.path.startswith(f"modules/{files.id}/")
+            for d in self.diagnostics
         ):
             return None
         return _compiled_module(front, page, lessons, translations)
 
-    def check_translations(self, files: _ModuleFiles, manifest: ProgrammeManifest) -> dict[str, dict[str, PageResult]]:
+    def check_translations(
+        self, files: _ModuleFiles, manifest: ProgrammeManifest
+    ) -> dict[str, dict[str, PageResult]]:
         """Translations by original path, then language; every problem reported."""
         found: dict[str, dict[str, PageResult]] = {}
         for original, paths in files.translations.items():
@@ -508,31 +573,50 @@ class _Build:
                 report = self.report(path)
                 assert page.lang is not None
                 if page.lang == manifest.default_language:
-                    report.error(1, 1, f"{page.lang!r} is the default language: this file needs no language tag")
+                    report.error(
+                        1,
+                        1,
+                        f"{page.lang!r} is the default language: this file needs no language tag",
+                    )
                     continue
                 if page.lang not in manifest.languages:
-                    report.error(1, 1, f"translation language {page.lang!r} is not listed in the manifest's languages")
+                    report.error(
+                        1,
+                        1,
+                        f"translation language {page.lang!r} is not listed in the manifest's languages",
+                    )
                     continue
                 if original not in self.pages:
                     report.error(1, 1, f"translation of a file that does not exist: {original}")
                     continue
                 source = self.pages[original]
-                if page.front is not None and source.front is not None and page.front["id"] != source.front["id"]:
+                expected = files.id if page.kind == "module" else (source.front or {}).get("id")
+                if page.front is not None and expected is not None and page.front["id"] != expected:
                     line, col = page.positions.get("id", (1, 1))
                     report.error(
-                        line, col, f"a translation must keep the id of {PurePosixPath(original).name}: {source.front['id']!r}, not {page.front['id']!r}"
+                        line,
+                        col,
+                        f"a translation must keep the id of {PurePosixPath(original).name}: {expected!r}, not {page.front['id']!r}",
                     )
                     continue
                 if page.kind == "lesson":
                     for ref in page.body.assessments:
                         source_ids = {r.target for r in source.body.assessments}
                         if ref.target not in source_ids:
-                            report.error(ref.line, ref.col, f"unknown assessment {ref.target!r} (not embedded in {PurePosixPath(original).name})")
+                            report.error(
+                                ref.line,
+                                ref.col,
+                                f"unknown assessment {ref.target!r} (not embedded in {PurePosixPath(original).name})",
+                            )
                 found.setdefault(original, {})[page.lang] = page
         return found
 
-    def check_prerequisite_cycles(self, modules: list[_ModuleFiles], fronts: dict[str, dict[str, Any]]) -> None:
-        graph = {m: [p for p in front["prerequisites"] if p in fronts] for m, front in fronts.items()}
+    def check_prerequisite_cycles(
+        self, modules: list[_ModuleFiles], fronts: dict[str, dict[str, Any]]
+    ) -> None:
+        graph = {
+            m: [p for p in front["prerequisites"] if p in fronts] for m, front in fronts.items()
+        }
         state: dict[str, int] = {}
         reported: set[frozenset[str]] = set()
 
@@ -549,7 +633,9 @@ class _Build:
                         page = self.pages[f"modules/{start}/module.md"]
                         index = fronts[start]["prerequisites"].index(cycle[1])
                         line, col = page.positions.get(f"prerequisites.{index}", (1, 1))
-                        self.report(page.path).error(line, col, "prerequisite cycle: " + " → ".join(cycle))
+                        self.report(page.path).error(
+                            line, col, "prerequisite cycle: " + " → ".join(cycle)
+                        )
                 elif state.get(target) is None:
                     visit(target, trail)
             trail.pop()
@@ -564,7 +650,9 @@ class _Build:
     ) -> None:
         evidenced: set[str] = set()
         for page in self.pages.values():
-            if page.kind == "module" and page.lang is None and page.front is not None:
+            if page.kind == "module" and page.lang is None:
+                if page.front is None:
+                    return  # unknowable until that module's front matter is fixed
                 evidenced.update(page.front["competencies"])
         report = self.report(self.manifest_rel)
         for index, competency in enumerate(manifest.competencies):
@@ -579,8 +667,12 @@ class _Build:
         assets: dict[str, Asset] = {}
         for path in sorted(used):
             image = images[path]
-            media_type = IMAGE_TYPES.get(PurePosixPath(path).suffix.lower(), "application/octet-stream")
-            assets[image.asset] = Asset(media_type=media_type, data=base64.b64encode(self.inputs[path]).decode())
+            media_type = IMAGE_TYPES.get(
+                PurePosixPath(path).suffix.lower(), "application/octet-stream"
+            )
+            assets[image.asset] = Asset(
+                media_type=media_type, data=base64.b64encode(self.inputs[path]).decode()
+            )
         return dict(sorted(assets.items()))
 
     def content_hash(self) -> str:
@@ -597,10 +689,6 @@ def content_hash(files: Iterable[tuple[str, bytes]]) -> str:
     return digest.hexdigest()
 
 
-def document_limit(document: YamlDocument) -> None:
-    """Hook for future per-document limits (kept for symmetry with front matter)."""
-
-
 # --- assembling ----------------------------------------------------------------------------
 
 
@@ -615,7 +703,8 @@ def _compiled_module(
     for (lesson, lesson_front), lesson_minutes in zip(lessons, minutes, strict=True):
         lesson_translations = {
             lang: LessonTranslation(
-                title=(t.front or {}).get("title") or lesson_front["title"], segments=t.body.segments
+                title=(t.front or {}).get("title") or lesson_front["title"],
+                segments=t.body.segments,
             )
             for lang, t in sorted(translations.get(lesson.path, {}).items())
         }
@@ -660,7 +749,14 @@ def _split_minutes(total: int, explicit: list[int | None]) -> list[int]:
     """Lessons without minutes share what the explicit ones leave of the module's minutes."""
     unset = [i for i, m in enumerate(explicit) if m is None]
     remaining = max(total - sum(m for m in explicit if m is not None), 0)
-    shares = [remaining // len(unset) + (1 if n < remaining % len(unset) else 0) for n in range(len(unset))] if unset else []
+    shares = (
+        [
+            remaining // len(unset) + (1 if n < remaining % len(unset) else 0)
+            for n in range(len(unset))
+        ]
+        if unset
+        else []
+    )
     result = [m or 0 for m in explicit]
     for index, share in zip(unset, shares, strict=True):
         result[index] = max(share, 1)
@@ -725,7 +821,9 @@ def _compile_one(job: PageJob, key: str, ctx: RenderContext, cache: PageCache) -
             front=None,
             positions={},
             diagnostics=[Diagnostic(job.path, 1, 1, "error", message)],
-            body=RenderedBody(segments=[], module_links=[], assessments=[], reflections=[], images=[], empty=False),
+            body=RenderedBody(
+                segments=[], module_links=[], assessments=[], reflections=[], images=[], empty=False
+            ),
         )
         return result.model_dump_json().encode()
     data = result.model_dump_json().encode()
@@ -744,7 +842,10 @@ def _compile_all(
     size = max(1, min(64, len(jobs) // (workers * 8)))
     batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(ctx, cache)
+        max_workers=workers,
+        mp_context=get_context("fork"),
+        initializer=_init_worker,
+        initargs=(ctx, cache),
     ) as pool:
         futures = [pool.submit(_compile_batch, batch) for batch in batches]
         for future in as_completed(futures):

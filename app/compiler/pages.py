@@ -87,7 +87,9 @@ def _split_front_matter(text: str, report: Diagnostics) -> tuple[str | None, str
     """(front matter YAML or None, body, number of lines before the body)."""
     lines = text.split("\n")
     if not lines or lines[0].rstrip() != "---":
-        report.error(1, 1, "missing front matter: start the file with a YAML block between --- lines")
+        report.error(
+            1, 1, "missing front matter: start the file with a YAML block between --- lines"
+        )
         return None, text, 0
     size = 0
     for index in range(1, len(lines)):
@@ -114,5 +116,7 @@ def _check_language(
     line, col = positions.get("lang", (1, 1))
     expected = job.lang or ctx.default_language
     if lang != expected:
-        where = f"the file name says {job.lang!r}" if job.lang else "this is a default-language file"
+        where = (
+            f"the file name says {job.lang!r}" if job.lang else "this is a default-language file"
+        )
         report.error(line, col, f"lang is {lang!r} but {where} ({expected!r})")

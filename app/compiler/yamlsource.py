@@ -3,6 +3,7 @@ Pydantic validation errors into diagnostics at the exact line and column."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -87,13 +88,9 @@ def _index(node: yaml.Node, path: Path_, document: YamlDocument, seen: set[int])
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key: str | int = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            if isinstance(key, str) and key.isdigit() and key_node.tag.endswith(":int"):
-                key = int(key)
-            elif isinstance(key, str) and key_node.tag.endswith(":int"):
-                try:
-                    key = int(key, 0)
-                except ValueError:
-                    pass
+            if isinstance(key, str) and key_node.tag.endswith(":int"):
+                with contextlib.suppress(ValueError):
+                    key = int(key.replace("_", ""), 0)
             child = (*path, key)
             document.keys[child] = (
                 key_node.start_mark.line + 1 + offset,
@@ -115,7 +112,7 @@ def validate(
         if isinstance(model, TypeAdapter):
             return model.validate_python(document.data)
         assert issubclass(model, BaseModel)
-        return model.model_validate(document.data)  # type: ignore[return-value]
+        return model.model_validate(document.data)
     except ValidationError as error:
         for detail in error.errors(include_url=False):
             report_error(detail, document, diagnostics)
@@ -151,10 +148,9 @@ def _yaml_path(loc: tuple[Any, ...], data: Any) -> Path_:
     path: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        ):
             path.append(part)
             current = current[part]
         elif (
