@@ -1,0 +1,435 @@
+"""Formative feedback on a written reply: which listening skills and roadblocks it shows.
+
+A transparent, rule-based analyzer: each rule is a pattern applied to one sentence (or to the
+sequence of questions), and every detection carries the phrase that triggered it, so a trainee
+and a trainer can see why. It is feedback, never a certification decision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from app.scoring.definitions import LISTENING_SKILLS, ROADBLOCKS
+
+CATEGORIES = LISTENING_SKILLS + ROADBLOCKS
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One category found in a reply, with the words that triggered it and the rule's name."""
+
+    category: str
+    phrase: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class ListeningFeedback:
+    """What the analyzer found in one reply, and a friendly message for the trainee."""
+
+    detections: tuple[Detection, ...]
+    message: str
+    questions: int
+    reflections: int
+
+    @property
+    def labels(self) -> frozenset[str]:
+        return frozenset(d.category for d in self.detections)
+
+    @property
+    def skills_found(self) -> tuple[str, ...]:
+        return tuple(c for c in LISTENING_SKILLS if c in self.labels)
+
+    @property
+    def roadblocks_found(self) -> tuple[str, ...]:
+        return tuple(c for c in ROADBLOCKS if c in self.labels)
+
+    def evidence(self, category: str) -> list[str]:
+        """The phrases that triggered `category`, in the order they appear."""
+        return [d.phrase for d in self.detections if d.category == category]
+
+
+# --- sentences -------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_QUESTION_START = re.compile(
+    r"^(?:(?:and|so|but|okay|ok|right|well|hmm|also),?\s+)*"
+    r"(?:what|whats|how|why|when|where|who|which|do|does|did|are|is|was|were|have|has|had|"
+    r"can|could|would|will|shall|should|don'?t|didn'?t|aren'?t|isn'?t|haven'?t|won'?t|wouldn'?t)\b",
+    re.IGNORECASE,
+)
+
+
+def _sentences(text: str) -> list[str]:
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip(" .!?")]
+
+
+def _is_question(sentence: str) -> bool:
+    return sentence.rstrip().endswith("?") or bool(_QUESTION_START.match(sentence))
+
+
+# --- rules -----------------------------------------------------------------------------
+# (category, rule name, pattern, where): where is "statement", "question" or "any".
+
+_FEELING = (
+    r"(?:tired|exhausted|worn out|fed up|scared|frightened|afraid|worried|anxious|stuck|lost|"
+    r"alone|lonely|hurt|angry|frustrated|upset|sad|ashamed|embarrassed|torn|overwhelmed|"
+    r"unsettled|misunderstood|smothered|trapped|hopeless|discouraged|proud|relieved|nervous|"
+    r"caught|judged|unheard|left out|the odd one out)"
+)
+
+_RULES: list[tuple[str, str, str, str]] = [
+    # skills
+    (
+        "reflection",
+        "sounds like / seems",
+        r"\b(?:it |that |this |you |u )?(?:sounds|seems?)\b(?: (?:like|as if|as though|that|really|so|super|pretty|very|quite))?|\b(?:it|that|this|you) looks? (?:like|as if|really|so)\b",
+        "any",
+    ),
+    (
+        "reflection",
+        "you feel / you seem",
+        r"(?<!how )(?<!what )(?<!made )(?<!make )\b(?:you|u)(?:'re| are|'ve been| have been)? (?:really |also |still )?(?:feel|feeling|felt|seem|sound)(?:s|ing)?\b",
+        "any",
+    ),
+    ("reflection", "it must be", r"\b(?:it |that |this )?must (?:be|feel|have been)\b", "any"),
+    (
+        "reflection",
+        "you're + feeling word",
+        r"\b(?:you|u)(?:'re|re| are|'ve been| have been)? (?:really |so |a bit |quite |pretty |feeling )?"
+        + _FEELING,
+        "statement",
+    ),
+    (
+        "reflection",
+        "what I'm hearing",
+        r"\bI (?:can )?hear(?:d)? (?:how|that|you)\b|\bwhat I'?m hearing\b",
+        "any",
+    ),
+    (
+        "reflection",
+        "you're saying / you want",
+        r"\byou(?:'re| are) saying\b|(?<!what )\byou(?:'d| would)? (?:really )?(?:want|wish|like) (?:to|them|her|him|help|people)\b|\b(?:that|it) makes (?:total |complete )?sense\b",
+        "statement",
+    ),
+    ("reflection", "it's like", r"^(?:so,? )?its? like\b|^it'?s like\b", "statement"),
+    (
+        "reflection",
+        "that's a lot",
+        r"\bthat'?s (?:a lot\b(?! of)|really (?:tough|hard)|tough|hard|so hard|heavy|horrible)\b|\b(?:is|feels) (?:horrible|awful|painful|scary)\b",
+        "statement",
+    ),
+    ("reflection", "so you", r"^so,? you(?:'ve|'re| have| are)?\b", "statement"),
+    (
+        "open-question",
+        "what / how question",
+        r"^(?:(?:and|so|but|okay|ok|right|also),?\s+)*(?:what|whats|how)\b(?! (?:time|day|often|many|much|long|dose)\b)",
+        "question",
+    ),
+    (
+        "open-question",
+        "tell me more",
+        r"(?<!to )\b(?:tell me|say) (?:a (?:bit|little) )?(?:more|about)\b|(?<!to )\btell me (?:a (?:bit|little) )?about\b",
+        "any",
+    ),
+    (
+        "open-question",
+        "can you tell me / say more",
+        r"\b(?:can|could|would) you (?:tell|say|describe|share|talk)\b|\bcan I ask (?:how|what)\b",
+        "question",
+    ),
+    (
+        "affirmation",
+        "took courage",
+        r"\b(?:it |that )?(?:took|takes) (?:a lot of |real |some )?(?:courage|guts|strength|a lot)\b|\b(?:really |so )?(?:brave|courageous) of you\b",
+        "any",
+    ),
+    (
+        "affirmation",
+        "that shows / says a lot",
+        r"\bthat (?:shows|says a lot|tells me)\b|\bwhich (?:shows|says a lot|tells me)\b|\bsays a lot about\b|\b(?:is|that'?s) a real (?:strength|achievement)\b|\ba real achievement\b",
+        "statement",
+    ),
+    (
+        "affirmation",
+        "you've kept going",
+        r"\byou(?:'ve| have)? (?:kept|managed|still made|made it|noticed|thought a lot|shown|showed|reached out|been getting)\b|\byou still made it\b",
+        "statement",
+    ),
+    (
+        "affirmation",
+        "thank you for telling me",
+        r"\bthank(?:s| you) for (?:telling|sharing|trusting|being)\b|\bI (?:really )?appreciate you\b",
+        "any",
+    ),
+    (
+        "summary",
+        "summary marker",
+        r"\blet me (?:see if|check|make sure)\b|\bjust to check\b|\bso far you'?ve\b|\byou'?ve (?:told me|mentioned|talked) about\b|\bto sum up\b|\bon one hand\b|\bwe'?ve talked about\b",
+        "any",
+    ),
+    # roadblocks
+    (
+        "advising",
+        "you should / need to",
+        r"\byou (?:should|must(?! be\b| have been\b| feel)|need to|have to|ought to|'d better|had better)\b(?! have\b)|\b(?:kindly|just) (?:take|set|go|do|try|keep|call|ignore|stop|get|put|make)\b",
+        "any",
+    ),
+    (
+        "advising",
+        "why don't you / have you tried",
+        r"\bwhy don'?t you\b|\bwhy not\b|\bhave you (?:tried|thought about|considered)\b(?! (?:the things|what)\b)",
+        "any",
+    ),
+    (
+        "advising",
+        "I suggest / recommend",
+        r"\bI(?:'d| would)? (?:suggest|recommend|advise)\b|\bmy advice\b|\bif I were you\b|\bmaybe (?:you should|try)\b|(?:^|[,;] ?|\b(?:just|maybe|could|please|and) )try (?:to|and|\w+ing|some)\b|\bmake sure you\b|\bbest thing\b|\bwhat (?:got|helped) me (?:through|out)\b|\bwhat worked for me\b",
+        "any",
+    ),
+    (
+        "minimising",
+        "don't worry",
+        r"\bdon'?t (?:worry|stress|be (?:sad|upset|silly|so))\b|\bno need to (?:worry|dwell)\b|\bcheer up\b|\bchin up\b|\bjust chill\b",
+        "any",
+    ),
+    (
+        "minimising",
+        "it's not that bad",
+        r"\bnot (?:that|so) bad\b|\bno(?:t a)? big deal\b|\bit'?s just\b|\bwill just\b|\bcould be worse\b|\bbright side\b|\bat least\b|\bit'?s (?:nothing|normal)\b",
+        "any",
+    ),
+    (
+        "minimising",
+        "everyone feels that",
+        r"\b(?:every(?:one|body)|so many people|lots of people)\b (?:feels|gets|goes|has|is|are|hears)|\bhappens to everyone\b|\bvery common\b",
+        "any",
+    ),
+    (
+        "minimising",
+        "it'll be fine",
+        r"\b(?:it|things|you)(?:'ll| will)? (?:be fine|get better|settle|pass|find another)\b|\bI'?m sure (?:it|he|she|they|you|nobody|no one)\b|\b(?:doesn'?t|don'?t) mean it\b",
+        "any",
+    ),
+    (
+        "judging",
+        "you're overreacting",
+        r"\bover[- ]?(?:reacting|thinking|react)\b|\bparanoid\b|\bbeing (?:a bit |so |too )?(?:negative|dramatic|lazy|silly|selfish|sensitive)\b",
+        "any",
+    ),
+    (
+        "judging",
+        "your fault / you shouldn't have",
+        r"\byour (?:own )?fault\b|\byou should(?:n'?t)? have\b|\bnot trying (?:hard )?enough\b|\bbrought (?:this|it) on\b|\battention[- ]seeking\b|\bwhat were you thinking\b|\bnot fair (?:on|to)\b|\bhave a point\b|\b(?:they|he|she|mum|mom|family|doctor)\w* (?:is|are|'s|'re) (?:probably |actually )?right\b|\bbe (?:a bit )?more (?:patient|positive|grateful|careful|sensible|responsible)\b",
+        "any",
+    ),
+    (
+        "judging",
+        "correcting the experience",
+        r"\b(?:aren'?t|isn'?t|not) real\b|\bjust your (?:illness|imagination|mind)\b|\b(?:that'?s|it'?s|how) (?:silly|stupid|ridiculous|selfish|lazy|wrong)\b",
+        "any",
+    ),
+    (
+        "interrogating",
+        "why question",
+        r"^(?:(?:and|so|but|well),?\s+)*why (?:do|did|didn'?t|don'?t|can'?t|haven'?t|would|was|were|are|aren'?t|is|won'?t)\b",
+        "question",
+    ),
+    (
+        "interrogating",
+        "checking-up question",
+        r"\b(?:are|were|have) you (?:taking|taken|been taking|still|turning|even)\b|\bdid you (?:use|take|drink|tell them)\b|\bwere you\b",
+        "question",
+    ),
+    (
+        "self-focus",
+        "when I / me too",
+        r"\bwhen I (?:was|had|lost|went|got|felt|stopped)\b|\bI (?:used to|went through|had the same|felt the same|also had)\b|\b(?:happened|same) to me\b|\bme too\b|\bthat reminds me\b|\bin my (?:case|experience)\b|\bI know exactly how\b|\bthat'?s what I do\b|\bmy (?:mum|mom|mother|family|dad|father) (?:used to|did)\b|\bI (?:had|was) (?:sectioned|hospitali[sz]ed|in hospital)\b",
+        "any",
+    ),
+]
+
+_COMPILED = [(c, name, re.compile(p, re.IGNORECASE), where) for c, name, p, where in _RULES]
+_CHECK = re.compile(
+    r"\b(?:have I (?:got|understood)|did I (?:get|miss)|is that (?:right|close|about right)|"
+    r"anything I'?ve missed|am I right)\b",
+    re.IGNORECASE,
+)
+_OPEN = re.compile(_RULES[9][2], re.IGNORECASE)
+
+
+def analyse_listening(text: str) -> ListeningFeedback:
+    """Find listening skills and roadblocks in a written reply, each with its trigger phrase."""
+    detections: list[Detection] = []
+    seen: set[str] = set()
+
+    def add(category: str, phrase: str, rule: str) -> None:
+        if category not in seen:
+            seen.add(category)
+            detections.append(Detection(category, phrase.strip(), rule))
+
+    sentences = _sentences(text)
+    questions = [s for s in sentences if _is_question(s)]
+    reflections = 0
+    for sentence in sentences:
+        is_question = sentence in questions
+        reflected = False
+        for category, name, pattern, where in _COMPILED:
+            if where == "question" and not is_question:
+                continue
+            if where == "statement" and _QUESTION_START.match(sentence):
+                continue
+            match = pattern.search(sentence)
+            if match is None:
+                continue
+            if category == "reflection":
+                reflected = True
+            add(category, match.group(0) or sentence, name)
+        reflections += reflected
+        check = _CHECK.search(sentence)
+        if check and (text.count(",") >= 2 or ", and " in text or ":" in text):
+            add("summary", check.group(0), "gathers several things and checks")
+    if "summary" in seen:
+        # A summary is a collection of reflections (Miller and Rollnick).
+        add(
+            "reflection",
+            detections[[d.category for d in detections].index("summary")].phrase,
+            "a summary reflects",
+        )
+    closed = [q for q in questions if not _OPEN.search(q)]
+    if len(questions) >= 3 or len(closed) >= 2:
+        add("interrogating", " ".join(questions)[:120], "a string of questions")
+    message = _message(detections, len(questions), reflections)
+    return ListeningFeedback(tuple(detections), message, len(questions), reflections)
+
+
+_SKILL_NAMES = {
+    "open-question": "an open question",
+    "reflection": "a reflection",
+    "affirmation": "an affirmation",
+    "summary": "a summary",
+}
+_ROADBLOCK_TIPS = {
+    "advising": "giving advice before the person has asked for it",
+    "minimising": "reassuring the feeling away",
+    "judging": "judging or correcting the person",
+    "interrogating": "asking a string of questions",
+    "self-focus": "turning the focus to your own story",
+}
+
+
+def _message(detections: Sequence[Detection], questions: int, reflections: int) -> str:
+    skills = [d for d in detections if d.category in LISTENING_SKILLS]
+    roadblocks = [d for d in detections if d.category in ROADBLOCKS]
+    parts: list[str] = []
+    if skills:
+        found = "; ".join(f'{_SKILL_NAMES[d.category]} ("{d.phrase}")' for d in skills)
+        parts.append(f"Good listening: you used {found}.")
+    else:
+        parts.append(
+            "We did not spot an open question, reflection, affirmation or summary. "
+            'Try saying back what you heard, for example "It sounds like…".'
+        )
+    if roadblocks:
+        found = "; ".join(f'{_ROADBLOCK_TIPS[d.category]} ("{d.phrase}")' for d in roadblocks)
+        parts.append(f"Watch out for {found}.")
+    elif skills:
+        parts.append("No roadblocks spotted.")
+    if questions > reflections and questions >= 2:
+        parts.append("You asked more than you reflected; try one reflection for each question.")
+    parts.append("This is automatic feedback to help you practise; your trainer may add to it.")
+    return " ".join(parts)
+
+
+# --- measuring the analyzer --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelledExample:
+    id: str
+    text: str
+    labels: frozenset[str]
+    split: str
+
+
+@dataclass(frozen=True)
+class CategoryReport:
+    category: str
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def support(self) -> int:
+        return self.true_positives + self.false_negatives
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positives + self.false_positives
+        return self.true_positives / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.support if self.support else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass(frozen=True)
+class ListeningReport:
+    categories: tuple[CategoryReport, ...]
+    examples: int
+
+    @property
+    def macro_f1(self) -> float:
+        return sum(c.f1 for c in self.categories) / len(self.categories)
+
+    def table(self) -> str:
+        """A plain-text precision/recall table."""
+        lines = [f"{'category':<15} {'precision':>9} {'recall':>7} {'F1':>5} {'support':>8}"]
+        for c in self.categories:
+            lines.append(
+                f"{c.category:<15} {c.precision:>9.2f} {c.recall:>7.2f} {c.f1:>5.2f} {c.support:>8}"
+            )
+        lines.append(f"{'macro-F1':<15} {'':>9} {'':>7} {self.macro_f1:>5.2f} {self.examples:>8}")
+        return "\n".join(lines)
+
+
+def parse_labelled_examples(data: Mapping[str, object]) -> list[LabelledExample]:
+    """The labelled set as loaded from tests/data/listening-labelled.yaml."""
+    examples = data.get("examples")
+    if not isinstance(examples, list):
+        raise ValueError("the labelled set needs a list called examples")
+    result = []
+    for raw in examples:
+        labels = frozenset(raw.get("labels") or ())
+        unknown = labels - set(CATEGORIES)
+        if unknown:
+            raise ValueError(f"example {raw.get('id')}: unknown label(s) {sorted(unknown)}")
+        if raw.get("split") not in ("dev", "held-out"):
+            raise ValueError(f"example {raw.get('id')}: split must be dev or held-out")
+        result.append(LabelledExample(str(raw["id"]), str(raw["text"]), labels, raw["split"]))
+    return result
+
+
+def listening_report(examples: Iterable[LabelledExample]) -> ListeningReport:
+    """Per-category precision, recall and F1 of the analyzer on labelled examples."""
+    counts = {c: [0, 0, 0] for c in CATEGORIES}
+    n = 0
+    for example in examples:
+        n += 1
+        found = analyse_listening(example.text).labels
+        for c in CATEGORIES:
+            if c in found and c in example.labels:
+                counts[c][0] += 1
+            elif c in found:
+                counts[c][1] += 1
+            elif c in example.labels:
+                counts[c][2] += 1
+    return ListeningReport(tuple(CategoryReport(c, *counts[c]) for c in CATEGORIES), n)
