@@ -13,7 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from app.config import Settings
 from app.store import connect
 from app.store.migrate import pending
-from app.web import learn, system
+from app.web import account, learn, system
+from app.web.auth import install_auth
 from app.web.bundled import publish_bundled_curriculum
 from app.web.errors import install_error_handlers
 from app.web.rendering import HERE
@@ -57,8 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     context_providers: list[Callable[[Request], dict[str, Any]]] = []
     app.state.context_providers = context_providers
     install_error_handlers(app)
+    install_auth(app)
     app.add_middleware(SecurityHeaders, force_hsts=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(system.router)
+    app.include_router(account.router)
     app.include_router(learn.router)
     return app

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -12,11 +12,28 @@ from app.config import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def records_reading(endpoint: Endpoint) -> Endpoint:
+    """Mark a GET endpoint that writes bookkeeping (where a trainee is, time spent reading).
+
+    Its session is a writing one (on SQLite: `BEGIN IMMEDIATE`), like any POST's.
+    """
+    endpoint.records_reading = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _writes(request: Request) -> bool:
+    if request.method not in SAFE_METHODS:
+        return True
+    return bool(getattr(request.scope.get("endpoint"), "records_reading", False))
+
 
 def _db(request: Request) -> Iterator[Session]:
     """One unit of work per request: committed before the response is sent, or rolled back."""
     database = request.app.state.database
-    with database.unit_of_work(write=request.method not in SAFE_METHODS) as session:
+    with database.unit_of_work(write=_writes(request)) as session:
         yield session
 
 

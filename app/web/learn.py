@@ -1,20 +1,37 @@
-"""Reading the curriculum: programme list, outline, module, lesson and glossary pages."""
+"""The learner's pages: programmes, dashboard, enrolment, outline, module and lesson pages,
+marking lessons complete, and private reflections."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from starlette.responses import HTMLResponse, Response
+import logging
+from typing import Annotated, Any
 
-from app.catalog import UnknownProgramme, current_record, programme_records, release_of
-from app.compiler import Release
-from app.web.deps import DB
+from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from app import learning
+from app.catalog import (
+    UnknownProgramme,
+    current_record,
+    load_release,
+    programme_records,
+    release_of,
+)
+from app.compiler import CompiledLesson, CompiledModule, Release
+from app.learning import EnrolmentError, Progress
+from app.store.accounts import User
+from app.store.learning import Enrolment
+from app.web.auth import CurrentUser, OptionalUser, verify_csrf
+from app.web.deps import DB, records_reading
 from app.web.errors import Problem
 from app.web.rendering import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+log = logging.getLogger("peerpath.web")
 
 
-def _release(db: DB, programme: str) -> Release:
+def _release(db: Session, programme: str) -> Release:
     try:
         return release_of(current_record(db, programme))
     except UnknownProgramme:
@@ -26,52 +43,220 @@ def _language(request: Request, release: Release) -> str:
     return asked if asked in release.programme.languages else release.programme.default_language
 
 
+def _enrolled(db: Session, user: User | None, programme: str) -> tuple[Enrolment | None, Release]:
+    """The user's enrolment and the release it is pinned to; else the programme's current one."""
+    enrolment = learning.enrolment_for(db, user.id, programme) if user else None
+    if enrolment is None:
+        return None, _release(db, programme)
+    return enrolment, load_release(db, enrolment.release_id)
+
+
+def _module(release: Release, module_id: str) -> CompiledModule:
+    try:
+        return release.module(module_id)
+    except KeyError:
+        raise Problem(404, f"This programme has no module called “{module_id}”.") from None
+
+
+def _lesson(
+    release: Release, module_id: str, lesson_id: str
+) -> tuple[CompiledModule, CompiledLesson]:
+    try:
+        return release.module(module_id), release.lesson(module_id, lesson_id)
+    except KeyError:
+        raise Problem(404, "This lesson does not exist in the programme.") from None
+
+
+def _require_enrolment(db: Session, user: User, programme: str) -> tuple[Enrolment, Release]:
+    enrolment, release = _enrolled(db, user, programme)
+    if enrolment is None:
+        raise Problem(
+            403,
+            f"You are not enrolled in “{release.programme.title}” yet. Open the programme "
+            "and choose “Start this programme” first.",
+            slug="not-enrolled",
+        )
+    return enrolment, release
+
+
+def _flash(request: Request) -> list[str]:
+    messages = {
+        "signed_out": "You have signed out.",
+        "deleted": "Your account and your data have been deleted.",
+        "completed": "Lesson marked as complete. Well done.",
+        "saved": "Your reflection is saved. Only you can see it unless you share it.",
+        "enrolled": "You are enrolled. You can start with the first lesson.",
+        "moved": "You are now on the newest version. Lessons you completed still count.",
+    }
+    return [text for key, text in messages.items() if request.query_params.get(key)]
+
+
 @router.get("/")
 def index(request: Request, db: DB) -> Response:
     programmes = [release_of(record) for record in programme_records(db)]
-    return render(request, "index.html", {"programmes": programmes})
+    return render(request, "index.html", {"programmes": programmes, "flashes": _flash(request)})
 
 
-@router.get("/learn/{programme}")
-def outline(request: Request, programme: str, db: DB) -> Response:
-    release = _release(db, programme)
+@router.get("/dashboard")
+def dashboard(request: Request, db: DB, user: CurrentUser) -> Response:
+    rows: list[dict[str, Any]] = []
+    enrolled = set()
+    for enrolment in learning.enrolments_of(db, user.id):
+        release = load_release(db, enrolment.release_id)
+        enrolled.add(enrolment.programme_id)
+        rows.append(
+            {
+                "enrolment": enrolment,
+                "release": release,
+                "progress": learning.load_progress(db, enrolment, release),
+                "competencies": learning.competency_summary(db, enrolment, release),
+                "certificate": learning.certificate_status(db, enrolment, release),
+                "newer": learning.newer_release(db, enrolment),
+            }
+        )
+    available = [
+        release_of(record)
+        for record in programme_records(db)
+        if record.programme_id not in enrolled
+    ]
     return render(
-        request, "outline.html", {"release": release, "lang": _language(request, release)}
+        request,
+        "dashboard.html",
+        {"rows": rows, "available": available, "flashes": _flash(request)},
     )
 
 
+@router.post("/learn/{programme}/enrol", dependencies=[verify_csrf])
+def enrol(programme: str, db: DB, user: CurrentUser) -> Response:
+    _release(db, programme)
+    learning.enrol(db, user, programme)
+    return RedirectResponse(f"/learn/{programme}?enrolled=1", status_code=303)
+
+
+@router.get("/join")
+def join_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "join.html", {"errors": {}, "values": {}})
+
+
+@router.post("/join", dependencies=[verify_csrf])
+def join(
+    request: Request,
+    db: DB,
+    user: CurrentUser,
+    join_code: Annotated[str, Form(max_length=64)],
+) -> Response:
+    try:
+        enrolment = learning.join_cohort(db, user, join_code)
+    except EnrolmentError as error:
+        return render(
+            request,
+            "join.html",
+            {"errors": {"join_code": str(error)}, "values": {"join_code": join_code}},
+            status_code=400,
+        )
+    return RedirectResponse(f"/learn/{enrolment.programme_id}?enrolled=1", status_code=303)
+
+
+@router.get("/learn/{programme}")
+def outline(request: Request, programme: str, db: DB, user: OptionalUser) -> Response:
+    enrolment, release = _enrolled(db, user, programme)
+    progress = learning.load_progress(db, enrolment, release) if enrolment else None
+    newer = learning.newer_release(db, enrolment) if enrolment else None
+    return render(
+        request,
+        "outline.html",
+        {
+            "release": release,
+            "lang": _language(request, release),
+            "enrolment": enrolment,
+            "progress": progress,
+            "newer": newer,
+            "flashes": _flash(request),
+        },
+    )
+
+
+@router.post("/learn/{programme}/move-to-new-version", dependencies=[verify_csrf])
+def move_to_new_version(programme: str, db: DB, user: CurrentUser) -> Response:
+    enrolment, _ = _require_enrolment(db, user, programme)
+    learning.move_to_current_release(db, enrolment)
+    return RedirectResponse(f"/learn/{programme}?moved=1", status_code=303)
+
+
 @router.get("/learn/{programme}/glossary")
-def glossary(request: Request, programme: str, db: DB) -> Response:
-    release = _release(db, programme)
+def glossary(request: Request, programme: str, db: DB, user: OptionalUser) -> Response:
+    _, release = _enrolled(db, user, programme)
     return render(request, "glossary.html", {"release": release})
 
 
 @router.get("/learn/{programme}/{module_id}")
-def module_page(request: Request, programme: str, module_id: str, db: DB) -> Response:
-    release = _release(db, programme)
-    try:
-        module = release.module(module_id)
-    except KeyError:
-        raise Problem(404, f"This programme has no module called “{module_id}”.") from None
+def module_page(
+    request: Request, programme: str, module_id: str, db: DB, user: OptionalUser
+) -> Response:
+    enrolment, release = _enrolled(db, user, programme)
+    module = _module(release, module_id)
+    progress = learning.load_progress(db, enrolment, release) if enrolment else None
     return render(
         request,
         "module.html",
-        {"release": release, "module": module, "lang": _language(request, release)},
+        {
+            "release": release,
+            "module": module,
+            "lang": _language(request, release),
+            "progress": progress,
+            "module_progress": progress.module_progress(module_id) if progress else None,
+        },
+    )
+
+
+def _locked_page(
+    request: Request, release: Release, progress: Progress, module_id: str
+) -> Response:
+    module_progress = progress.module_progress(module_id)
+    return render(
+        request,
+        "locked.html",
+        {
+            "release": release,
+            "module": module_progress.module,
+            "waiting_for": module_progress.waiting_for,
+            "lang": _language(request, release),
+        },
+        status_code=403,
     )
 
 
 @router.get("/learn/{programme}/{module_id}/{lesson_id}")
+@records_reading
 def lesson_page(
-    request: Request, programme: str, module_id: str, lesson_id: str, db: DB
+    request: Request, programme: str, module_id: str, lesson_id: str, db: DB, user: CurrentUser
 ) -> Response:
-    release = _release(db, programme)
-    try:
-        module = release.module(module_id)
-        lesson = release.lesson(module_id, lesson_id)
-    except KeyError:
-        raise Problem(404, "This lesson does not exist in the programme.") from None
+    enrolment, release = _enrolled(db, user, programme)
+    if enrolment is None:
+        return RedirectResponse(f"/learn/{programme}?enrol_first=1", status_code=303)
+    module, lesson = _lesson(release, module_id, lesson_id)
+    progress = learning.load_progress(db, enrolment, release)
+    if progress.module_progress(module_id).locked:
+        return _locked_page(request, release, progress, module_id)
+    learning.record_visit(db, enrolment, module_id, lesson_id)
+    return _lesson_response(request, db, enrolment, release, progress, module, lesson)
+
+
+def _lesson_response(
+    request: Request,
+    db: Session,
+    enrolment: Enrolment,
+    release: Release,
+    progress: Progress,
+    module: CompiledModule,
+    lesson: CompiledLesson,
+    *,
+    errors: dict[str, str] | None = None,
+    drafts: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     order = release.lesson_ids()
-    here = order.index((module_id, lesson_id))
+    here = order.index((module.id, lesson.id))
     return render(
         request,
         "lesson.html",
@@ -82,5 +267,72 @@ def lesson_page(
             "lang": _language(request, release),
             "previous": order[here - 1] if here > 0 else None,
             "next": order[here + 1] if here + 1 < len(order) else None,
+            "done": (module.id, lesson.id) in progress.completed,
+            "reflections": learning.reflections_for_lesson(db, enrolment, module.id, lesson.id),
+            "saved": request.query_params.get("saved", ""),
+            "errors": errors or {},
+            "drafts": drafts or {},
+            "max_reflection": learning.reflections.MAX_REFLECTION_CHARS,
+            "flashes": _flash(request),
         },
+        status_code=status_code,
+    )
+
+
+@router.post("/learn/{programme}/{module_id}/{lesson_id}/complete", dependencies=[verify_csrf])
+def complete(programme: str, module_id: str, lesson_id: str, db: DB, user: CurrentUser) -> Response:
+    enrolment, release = _require_enrolment(db, user, programme)
+    _lesson(release, module_id, lesson_id)
+    learning.mark_complete(db, enrolment, module_id, lesson_id)
+    order = release.lesson_ids()
+    here = order.index((module_id, lesson_id))
+    if here + 1 < len(order):
+        next_module, next_lesson = order[here + 1]
+        return RedirectResponse(
+            f"/learn/{programme}/{next_module}/{next_lesson}?completed=1", status_code=303
+        )
+    return RedirectResponse(f"/learn/{programme}?completed=1", status_code=303)
+
+
+@router.post(
+    "/learn/{programme}/{module_id}/{lesson_id}/reflections/{prompt_id}",
+    dependencies=[verify_csrf],
+)
+def save_reflection(
+    request: Request,
+    programme: str,
+    module_id: str,
+    lesson_id: str,
+    prompt_id: str,
+    db: DB,
+    user: CurrentUser,
+    text: Annotated[str, Form(max_length=200_000)] = "",
+    share: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    enrolment, release = _require_enrolment(db, user, programme)
+    module, lesson = _lesson(release, module_id, lesson_id)
+    if prompt_id not in lesson.reflection_ids:
+        raise Problem(404, "This lesson has no such reflection prompt.")
+    try:
+        learning.save_reflection(
+            db, enrolment, module_id, lesson_id, prompt_id, text, shared_with_trainer=bool(share)
+        )
+    except learning.ReflectionTooLong as error:
+        # Shown again with their text, so nothing they wrote is lost.
+        progress = learning.load_progress(db, enrolment, release)
+        return _lesson_response(
+            request,
+            db,
+            enrolment,
+            release,
+            progress,
+            module,
+            lesson,
+            errors={prompt_id: str(error)},
+            drafts={prompt_id: text},
+            status_code=422,
+        )
+    return RedirectResponse(
+        f"/learn/{programme}/{module_id}/{lesson_id}?saved={prompt_id}#reflection-{prompt_id}",
+        status_code=303,
     )

@@ -1,0 +1,60 @@
+"""Server-side sessions: a random token held by the client, its SHA-256 held by the server."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.store.accounts import User, UserSession
+from app.store.base import utcnow
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User, *, kind: str, lifetime: timedelta) -> str:
+    """A new session for the user; returns the secret token (256 random bits) to give the client."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            kind=kind,
+            expires_at=utcnow() + lifetime,
+        )
+    )
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> tuple[User, UserSession] | None:
+    """The active user and session a token belongs to, if it has not expired or been ended."""
+    if not token or len(token) > 128:
+        return None
+    found = session.execute(
+        select(User, UserSession)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.token_hash == token_hash(token),
+            UserSession.expires_at > utcnow(),
+            User.deleted_at.is_(None),
+        )
+    ).one_or_none()
+    return (found[0], found[1]) if found is not None else None
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(delete(UserSession).where(UserSession.token_hash == token_hash(token)))
+
+
+def end_all_sessions(session: Session, user_id: int, *, keep: str | None = None) -> None:
+    """End every session of a user (password change, reset, deletion), except `keep` if given."""
+    statement = delete(UserSession).where(UserSession.user_id == user_id)
+    if keep is not None:
+        statement = statement.where(UserSession.token_hash != token_hash(keep))
+    session.execute(statement)

@@ -1,0 +1,291 @@
+"""Who is asking, and may they: sessions, roles and CSRF, in one place.
+
+- Browsers carry a signed cookie holding a random session token; the server keeps only the
+  token's SHA-256 in `sessions`, so logging out, changing a password or deleting the account
+  ends every session at once, and every server process sees the same sessions.
+- API clients may instead send `Authorization: Bearer <token>` (from `POST /api/v1/tokens`),
+  a row in the same table. Bearer requests are not open to CSRF (browsers never add the header).
+- CSRF: every state-changing form carries `csrf_token`, an HMAC of a per-browser random cookie
+  and the session; JSON requests authenticated by the cookie send the same value in
+  `X-CSRF-Token` (from `GET /api/v1/me`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from http.cookies import SimpleCookie
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from itsdangerous import BadSignature, Signer
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.accounts import start_session, user_for_token
+from app.config import Settings
+from app.store.accounts import User
+from app.web.deps import DB
+from app.web.errors import Problem, problem_response
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    token: str
+    via: str  # "cookie" | "bearer"
+
+
+class LoginRequired(Exception):
+    """Raised by `CurrentUser` when nobody is signed in."""
+
+
+def session_cookie_name(settings: Settings) -> str:
+    return "__Host-pp_session" if settings.secure_cookies else "pp_session"
+
+
+def csrf_cookie_name(settings: Settings) -> str:
+    return "__Host-pp_csrf" if settings.secure_cookies else "pp_csrf"
+
+
+def _settings(request: HTTPConnection) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _signer(settings: Settings) -> Signer:
+    return Signer(settings.resolved_secret_key, salt="peerpath-session-cookie")
+
+
+def _is_api(request: HTTPConnection) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _presented_token(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if _is_api(request) and header[:7].lower() == "bearer ":
+        return header[7:].strip(), "bearer"
+    cookie = request.cookies.get(session_cookie_name(_settings(request)))
+    if cookie:
+        try:
+            return _signer(_settings(request)).unsign(cookie).decode(), "cookie"
+        except BadSignature:
+            return None
+    return None
+
+
+def caller(request: Request, db: Session) -> Caller | None:
+    """The signed-in caller of this request, looked up once per request."""
+    if "caller" in request.state._state:
+        found: Caller | None = request.state.caller
+        return found
+    result = None
+    presented = _presented_token(request)
+    if presented is not None:
+        match = user_for_token(db, presented[0])
+        if match is not None:
+            result = Caller(user=match[0], token=presented[0], via=presented[1])
+    request.state.caller = result
+    return result
+
+
+def _optional_user(request: Request, db: DB) -> User | None:
+    found = caller(request, db)
+    return found.user if found else None
+
+
+def _current_user(request: Request, db: DB) -> User:
+    found = caller(request, db)
+    if found is None:
+        raise LoginRequired
+    return found.user
+
+
+OptionalUser = Annotated[User | None, Depends(_optional_user)]
+CurrentUser = Annotated[User, Depends(_current_user)]
+
+
+def require_role(*roles: str) -> Any:
+    """A dependency giving the signed-in user if their role is one of `roles` (else 403)."""
+
+    def _with_role(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Problem(
+                403,
+                "Your account does not have access to this page. If you think it should, "
+                "ask your administrator.",
+                slug="forbidden",
+            )
+        return user
+
+    return Depends(_with_role)
+
+
+# --- sessions: starting and ending them on a response --------------------------------------
+
+
+def begin_browser_session(response: Response, request: Request, db: Session, user: User) -> None:
+    """Sign the user in on this browser: a fresh session token (never reuse one from before)."""
+    settings = _settings(request)
+    token = start_session(db, user, kind="browser", lifetime=timedelta(days=settings.session_days))
+    response.set_cookie(
+        session_cookie_name(settings),
+        _signer(settings).sign(token).decode(),
+        max_age=settings.session_days * 86400,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+    request.state.caller = Caller(user=user, token=token, via="cookie")
+
+
+def forget_browser_session(response: Response, request: Request) -> None:
+    settings = _settings(request)
+    response.delete_cookie(
+        session_cookie_name(settings),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
+# --- CSRF ------------------------------------------------------------------------------------
+
+
+def _csrf_seed(request: HTTPConnection) -> str | None:
+    seed = request.cookies.get(csrf_cookie_name(_settings(request)))
+    return seed or request.state._state.get("csrf_seed")
+
+
+def _expected_csrf(request: Request, found: Caller | None) -> str | None:
+    seed = _csrf_seed(request)
+    if not seed:
+        return None
+    binding = hashlib.sha256(found.token.encode()).hexdigest() if found else ""
+    key = _settings(request).resolved_secret_key.encode()
+    return hmac.new(key, f"csrf|{seed}|{binding}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request, db: Session) -> str:
+    """The CSRF token for forms on this page (bound to this browser and its session)."""
+    return _expected_csrf(request, caller(request, db)) or ""
+
+
+async def _verify_csrf(request: Request, db: DB) -> None:
+    found = caller(request, db)
+    if found is not None and found.via == "bearer":
+        return
+    if _is_api(request):
+        sent = request.headers.get("x-csrf-token", "")
+    else:
+        form = await request.form()
+        value = form.get("csrf_token", "")
+        sent = value if isinstance(value, str) else ""
+    expected = _expected_csrf(request, found)
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise Problem(
+            403,
+            "This form has expired or did not come from this site, so nothing was changed. "
+            "Go back, reload the page and try again.",
+            slug="csrf-token-invalid",
+            title="Please try that again",
+        )
+
+
+verify_csrf = Depends(_verify_csrf)
+
+
+class CsrfSeedMiddleware:
+    """Gives every browser a random CSRF seed cookie on its first visit."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(("/static/", "/assets/")):
+            await self.app(scope, receive, send)
+            return
+        connection = HTTPConnection(scope)
+        settings = _settings(connection)
+        name = csrf_cookie_name(settings)
+        if connection.cookies.get(name):
+            await self.app(scope, receive, send)
+            return
+        seed = secrets.token_urlsafe(24)
+        scope.setdefault("state", {})["csrf_seed"] = seed
+        cookie: SimpleCookie = SimpleCookie()
+        cookie[name] = seed
+        cookie[name]["path"] = "/"
+        cookie[name]["httponly"] = True
+        cookie[name]["samesite"] = "Lax"
+        cookie[name]["max-age"] = str(365 * 86400)
+        if settings.secure_cookies:
+            cookie[name]["secure"] = True
+        header = cookie.output(header="").strip()
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("set-cookie", header)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+# --- wiring ----------------------------------------------------------------------------------
+
+
+def safe_next(target: str | None, default: str = "/dashboard") -> str:
+    """A local path to go to after signing in (never another site)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+def _auth_context(request: Request) -> dict[str, Any]:
+    """Template values: the signed-in user and `csrf_input()` for forms."""
+    state = request.state._state
+    if "caller" not in state:
+        with request.app.state.database.unit_of_work(write=False) as db:
+            caller(request, db)
+    found: Caller | None = state["caller"]
+
+    def csrf_input() -> Markup:
+        token = _expected_csrf(request, found) or ""
+        return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+
+    return {"current_user": found.user if found else None, "csrf_input": csrf_input}
+
+
+def install_auth(app: FastAPI) -> None:
+    """Add the CSRF seed cookie, the sign-in redirect and the template values to the app."""
+    app.add_middleware(CsrfSeedMiddleware)
+    providers: list[Callable[[Request], dict[str, Any]]] = app.state.context_providers
+    providers.append(_auth_context)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        if _is_api(request):
+            return problem_response(
+                request,
+                Problem(
+                    401,
+                    "Sign in first: send a bearer token from POST /api/v1/tokens, "
+                    "or the session cookie with an X-CSRF-Token header.",
+                    slug="unauthenticated",
+                    headers={"WWW-Authenticate": "Bearer"},
+                ),
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
