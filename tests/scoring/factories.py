@@ -10,7 +10,9 @@ from app.scoring.definitions import QuestionAssessment, parse_assessment
 SECRET = "KEYTEXT"
 
 
-def single(item_id: str = "sc", correct: str = "b", competency: str | None = None) -> dict[str, Any]:
+def single(
+    item_id: str = "sc", correct: str = "b", competency: str | None = None
+) -> dict[str, Any]:
     return {
         "id": item_id,
         "type": "single-choice",
@@ -29,7 +31,8 @@ def multiple(item_id: str = "mr", correct: tuple[str, ...] = ("a", "c", "d")) ->
         "type": "multiple-response",
         "prompt": "Which of these are roadblocks? Choose all that apply.",
         "options": [
-            {"id": o, "text": f"Option {o}", "correct": o in correct} for o in ("a", "b", "c", "d", "e")
+            {"id": o, "text": f"Option {o}", "correct": o in correct}
+            for o in ("a", "b", "c", "d", "e")
         ],
         "feedback": f"{SECRET} multiple feedback",
     }

@@ -26,7 +26,11 @@ def item(item_type: str) -> Any:
     ("item_type", "raw", "expected"),
     [
         ("single-choice", {"option": "b"}, SingleChoiceAnswer("b")),
-        ("multiple-response", {"options": ["c", "a"]}, MultipleResponseAnswer(frozenset({"a", "c"}))),
+        (
+            "multiple-response",
+            {"options": ["c", "a"]},
+            MultipleResponseAnswer(frozenset({"a", "c"})),
+        ),
         ("true-false", {"value": False}, TrueFalseAnswer(False)),
         ("true-false", {"value": "true"}, TrueFalseAnswer(True)),
         ("true-false", {"value": "False"}, TrueFalseAnswer(False)),

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from app.scoring import AnswerError, PlanError, draw_attempt, parse_answer, score_attempt, score_item
+from app.scoring import (
+    AnswerError,
+    PlanError,
+    draw_attempt,
+    parse_answer,
+    score_attempt,
+    score_item,
+)
 from tests.scoring import factories as f
 
 
@@ -94,7 +101,11 @@ def test_true_false(key: bool, raw: Any, points: float) -> None:
         ("rate-each", {"ratings": {"a": 1, "b": 2, "c": 3, "d": 4}}, 1 - (3 + 1 + 1 + 3) / 4 / 3),
         ("rate-each", {"ratings": {"a": 3, "b": 3, "c": 2, "d": 1}}, 1 - 1 / 4 / 3),
         ("rate-each", {"ratings": {"a": 1, "b": 4, "c": 4, "d": 4}}, 1 - (3 + 1 + 2 + 3) / 4 / 3),
-        ("rate-each", {"ratings": {"a": 4, "b": 3}}, 1 - (0 + 0 + 3 + 3) / 4 / 3),  # unrated = 3 apart
+        (
+            "rate-each",
+            {"ratings": {"a": 4, "b": 3}},
+            1 - (0 + 0 + 3 + 3) / 4 / 3,
+        ),  # unrated = 3 apart
         ("rate-each", {"best": "a"}, 0.0),
         ("both", {"best": "a", "ratings": {"a": 4, "b": 3, "c": 2, "d": 1}}, 1.0),
         ("both", {"best": "b", "ratings": {"a": 4, "b": 3, "c": 2, "d": 1}}, (2 / 3 + 1) / 2),
@@ -186,9 +197,36 @@ def test_attempt_all_correct_passes() -> None:
     ("answers", "points", "passed"),
     [
         ({}, 0.0, False),
-        ({"s1": {"option": "a"}, "s2": {"option": "b"}, "m1": {"options": ["a", "c", "d"]}, "t1": {"value": False}}, 4.0, True),
-        ({"s1": {"option": "a"}, "s2": {"option": "b"}, "m1": {"options": ["a", "c"]}, "t1": {"value": False}}, 3 + 2 / 3, False),
-        ({"s1": {"option": "a"}, "s2": {"option": "b"}, "m1": {"options": ["a", "c", "d"]}, "j1": {"best": "b"}}, 3 + 2 / 3, False),
+        (
+            {
+                "s1": {"option": "a"},
+                "s2": {"option": "b"},
+                "m1": {"options": ["a", "c", "d"]},
+                "t1": {"value": False},
+            },
+            4.0,
+            True,
+        ),
+        (
+            {
+                "s1": {"option": "a"},
+                "s2": {"option": "b"},
+                "m1": {"options": ["a", "c"]},
+                "t1": {"value": False},
+            },
+            3 + 2 / 3,
+            False,
+        ),
+        (
+            {
+                "s1": {"option": "a"},
+                "s2": {"option": "b"},
+                "m1": {"options": ["a", "c", "d"]},
+                "j1": {"best": "b"},
+            },
+            3 + 2 / 3,
+            False,
+        ),
     ],
 )
 def test_attempt_pass_mark_is_a_fraction_of_the_maximum(
@@ -208,7 +246,9 @@ def test_exactly_the_pass_mark_passes() -> None:
 
 def test_per_competency_fractions() -> None:
     result = score_attempt(
-        knowledge_check(), draw_attempt(knowledge_check(), 1), {"s2": {"option": "b"}, "s1": {"option": "c"}}
+        knowledge_check(),
+        draw_attempt(knowledge_check(), 1),
+        {"s2": {"option": "b"}, "s1": {"option": "c"}},
     )
     assert result.competencies["ethical-boundaries"] == 1.0
     assert result.competencies["active-listening"] == 0.0
@@ -247,6 +287,10 @@ def test_free_text_exercise_is_formative() -> None:
     plan = draw_attempt(a, 1)
     half = score_attempt(a, plan, {"x1": {"text": "It sounds like a hard week for you."}})
     assert half.formative and not half.passed and half.max_points == 0
-    assert half.explanations[0].startswith("This exercise is for practice and feedback only: 1 of 2")
-    full = score_attempt(a, plan, {"x1": {"text": "Sounds hard."}, "x2": {"text": "What happened?"}})
+    assert half.explanations[0].startswith(
+        "This exercise is for practice and feedback only: 1 of 2"
+    )
+    full = score_attempt(
+        a, plan, {"x1": {"text": "Sounds hard."}, "x2": {"text": "What happened?"}}
+    )
     assert full.passed
