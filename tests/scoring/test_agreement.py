@@ -10,8 +10,8 @@ from app.scoring import AgreementError, icc, kappa_from_table, rating_agreement,
 
 # Shrout, P. E. & Fleiss, J. L. (1979). Intraclass correlations: uses in assessing rater
 # reliability. Psychological Bulletin, 86(2), 420-428. Table 2: four judges rate six targets.
-# Their Table 4 reports ICC(1,1) = .17, ICC(2,1) = .29 and ICC(3,1) = .71 for these data (the
-# same figures appear in the documentation of R's psych::ICC, whose `sf` example uses them).
+# For these data the paper gives ICC(1,1) = .17, ICC(2,1) = .29 and ICC(3,1) = .71 (the example
+# in the documentation of R's psych::ICC uses the same matrix and prints the same values).
 SHROUT_FLEISS_TABLE_2 = [
     [9, 2, 5, 8],
     [6, 1, 3, 2],
