@@ -14,6 +14,8 @@ from app.config import Settings
 from app.store import connect
 from app.store.migrate import pending
 from app.web import account, learn, system
+from app.web.api import accounts as api_accounts
+from app.web.api import learning as api_learning
 from app.web.auth import install_auth
 from app.web.bundled import publish_bundled_curriculum
 from app.web.errors import install_error_handlers
@@ -64,4 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system.router)
     app.include_router(account.router)
     app.include_router(learn.router)
+    app.include_router(api_accounts.router)
+    app.include_router(api_learning.router)
     return app

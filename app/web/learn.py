@@ -31,7 +31,8 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 log = logging.getLogger("peerpath.web")
 
 
-def _release(db: Session, programme: str) -> Release:
+def current_release(db: Session, programme: str) -> Release:
+    """The programme's current release, or a 404 problem naming it."""
     try:
         return release_of(current_record(db, programme))
     except UnknownProgramme:
@@ -47,7 +48,7 @@ def _enrolled(db: Session, user: User | None, programme: str) -> tuple[Enrolment
     """The user's enrolment and the release it is pinned to; else the programme's current one."""
     enrolment = learning.enrolment_for(db, user.id, programme) if user else None
     if enrolment is None:
-        return None, _release(db, programme)
+        return None, current_release(db, programme)
     return enrolment, load_release(db, enrolment.release_id)
 
 
@@ -128,7 +129,7 @@ def dashboard(request: Request, db: DB, user: CurrentUser) -> Response:
 
 @router.post("/learn/{programme}/enrol", dependencies=[verify_csrf])
 def enrol(programme: str, db: DB, user: CurrentUser) -> Response:
-    _release(db, programme)
+    current_release(db, programme)
     learning.enrol(db, user, programme)
     return RedirectResponse(f"/learn/{programme}?enrolled=1", status_code=303)
 
