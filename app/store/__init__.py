@@ -1,6 +1,6 @@
 """Storage: SQLAlchemy models, engines and sessions. Importing it registers every table."""
 
-from app.store import accounts, audit, certificates, learning, releases
+from app.store import accounts, assessment, audit, certificates, learning, releases
 from app.store.base import Base, utcnow
 from app.store.db import Database, connect
 from app.store.releases import ReleaseRecord
@@ -10,6 +10,7 @@ __all__ = [
     "Database",
     "ReleaseRecord",
     "accounts",
+    "assessment",
     "certificates",
     "audit",
     "connect",
