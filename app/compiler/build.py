@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from app.compiler.cache import PageCache
-from app.compiler.diagnostics import Diagnostic, Diagnostics, sort_key
+from app.compiler.diagnostics import Diagnostic, Diagnostics
 from app.compiler.markdown import IMAGE_TYPES, ImageFile, RenderContext
 from app.compiler.models import (
     Asset,
@@ -66,7 +66,7 @@ def check_curriculum(root: Path) -> list[Diagnostic]:
     for manifest in manifests:
         for diagnostic in compile_curriculum(root, programme=manifest.stem).diagnostics:
             found[diagnostic] = None
-    return sorted(found, key=sort_key)
+    return sorted(found)
 
 
 def compile_curriculum(
@@ -95,7 +95,7 @@ def compile_curriculum(
         release = build.run()
     finally:
         build.close()
-    return BuildResult(release, sorted(set(build.diagnostics), key=sort_key))
+    return BuildResult(release, sorted(set(build.diagnostics)))
 
 
 def _manifest_files(root: Path) -> list[Path]:
@@ -182,8 +182,12 @@ class _Build:
         )
 
     def read(self, path: Path) -> bytes:
-        data = path.read_bytes()
-        self.inputs[_rel(self.root, path)] = data
+        return self.read_relative(_rel(self.root, path))
+
+    def read_relative(self, rel: str) -> bytes:
+        with open(os.path.join(self.root, rel), "rb") as stream:
+            data = stream.read()
+        self.inputs[rel] = data
         return data
 
     def load_manifest(self) -> tuple[ProgrammeManifest, YamlDocument] | None:
@@ -271,25 +275,31 @@ class _Build:
             if module_id in seen:
                 continue
             seen.add(module_id)
-            folder = self.root / "modules" / module_id
-            if not (folder / "module.md").is_file():
+            folder = f"modules/{module_id}"
+            try:
+                entries = sorted(
+                    e.name for e in os.scandir(os.path.join(self.root, folder)) if e.is_file()
+                )
+            except OSError:
+                entries = []
+            if "module.md" not in entries:
                 line, col = document.value_at(("modules", index))
                 report.error(
                     line,
                     col,
-                    f"module {module_id!r} is listed but modules/{module_id}/module.md does not exist",
+                    f"module {module_id!r} is listed but {folder}/module.md does not exist",
                 )
                 continue
             files = _ModuleFiles(module_id)
-            for entry in sorted(folder.iterdir()):
-                if not entry.is_file() or entry.suffix != ".md":
+            for name in entries:
+                if not name.endswith(".md"):
                     continue
-                rel = _rel(self.root, entry)
-                translated = _TRANSLATION.match(entry.name)
-                if entry.name == "module.md":
+                rel = f"{folder}/{name}"
+                translated = _TRANSLATION.match(name)
+                if name == "module.md":
                     files.module = rel
                 elif translated:
-                    original = f"{folder.relative_to(self.root).as_posix()}/{translated['stem']}.md"
+                    original = f"{folder}/{translated['stem']}.md"
                     files.translations.setdefault(original, []).append(rel)
                 else:
                     files.lessons.append(rel)

@@ -196,7 +196,7 @@ class _Body:
 
     def check(self, tokens: list[Token], top: bool) -> None:
         inline_map: list[int] | None = None
-        for token in tokens:
+        for index, token in enumerate(tokens):
             if token.map is not None:
                 inline_map = token.map
             kind = token.type
@@ -205,7 +205,7 @@ class _Body:
             elif kind == "directive":
                 self.directive(token, top=top and token.level == 0)
             elif kind == "heading_open":
-                self.heading(token, tokens)
+                self.heading(token, tokens[index + 1] if index + 1 < len(tokens) else None)
             elif kind == "html_block":
                 self.raw_html(token.content, token.map, None)
             elif kind == "inline" and token.children:
@@ -232,9 +232,8 @@ class _Body:
                 line + row, (col if row == 0 else 1) + offset, f"the sanitiser removed {what}"
             )
 
-    def heading(self, token: Token, tokens: list[Token]) -> None:
-        index = tokens.index(token)
-        text = tokens[index + 1].content if index + 1 < len(tokens) else ""
+    def heading(self, token: Token, inline: Token | None) -> None:
+        text = inline.content if inline is not None else ""
         slug = _SLUG_SPACE.sub("-", _SLUG_DROP.sub("", text.lower())).strip("-") or "section"
         candidate, n = f"h-{slug}", 1
         while candidate in self.heading_ids:

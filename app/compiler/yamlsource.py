@@ -13,6 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from app.compiler.diagnostics import Diagnostics
 
 MAX_YAML_BYTES = 64 * 1024
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10× faster
 
 Path_ = tuple[str | int, ...]
 T = TypeVar("T")
@@ -45,7 +46,7 @@ def load_yaml(
     if len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
         diagnostics.error(line_offset + 1, 1, f"{what} is larger than 64 KB")
         return None
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         document = YamlDocument(None, line_offset, node)

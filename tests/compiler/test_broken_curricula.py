@@ -32,11 +32,11 @@ def _write_big_image(c: Curriculum) -> None:
 CASES: dict[str, tuple[Edit, list[str]]] = {
     "invalid YAML in the manifest": (
         lambda c: c.replace(M, "title: Sample Peer Support Programme", "title: [unclosed"),
-        [f"{M}:3:8: error: invalid YAML: expected ',' or ']', but got ':'"],
+        [f"{M}:3:8: error: invalid YAML: did not find expected ',' or ']'"],
     ),
     "invalid YAML in front matter": (
         lambda c: c.replace(PRACTICE, "title: Practice with a partner", "title: : :\n  - x"),
-        [f"{PRACTICE}:3:8: error: invalid YAML: mapping values are not allowed here"],
+        [f"{PRACTICE}:3:8: error: invalid YAML: mapping values are not allowed in this context"],
     ),
     "front matter type error": (
         lambda c: c.replace(WELCOME, "minutes: 30", "minutes: thirty"),
