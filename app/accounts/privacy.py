@@ -102,7 +102,7 @@ def delete_account(session: Session, user: User) -> None:
     if any(check(session, user.id) for check in RETENTION_CHECKS):
         user.email = f"deleted-{user.id}@deleted.invalid"
         user.display_name = "Deleted account"
-        user.password_hash = "!"  # noqa: S105  (never a valid argon2 hash: nobody can log in)
+        user.password_hash = "!"  # noqa: S105  never a valid argon2 hash, so nobody can log in  # nosec B105
         user.deleted_at = utcnow()
     else:
         session.execute(delete(Enrolment).where(Enrolment.user_id == user.id))

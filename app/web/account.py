@@ -258,7 +258,10 @@ def delete(request: Request, db: DB, user: CurrentUser, delete_password: Secret)
         return _form_page(
             request,
             "account/account.html",
-            errors={"delete_password": "That password is not right, so nothing was deleted."},
+            errors={
+                # A message to the user, not a password.
+                "delete_password": "That password is not right, so nothing was deleted."  # nosec B105
+            },
             status_code=400,
         )
     user_id = user.id
