@@ -82,8 +82,8 @@ def parse_answer(item: QuestionItem, raw: Mapping[str, object] | None) -> Answer
         return None
     if not isinstance(raw, Mapping):
         raise AnswerError(item.id, f"an answer must be an object, not {_kind(raw)}")
-    unexpected = sorted(str(k) for k in raw if k not in _FIELDS[item.type])
-    if unexpected:
+    if not _FIELDS[item.type].issuperset(raw):
+        unexpected = sorted(str(k) for k in raw if k not in _FIELDS[item.type])
         allowed = ", ".join(sorted(_FIELDS[item.type]))
         raise AnswerError(
             item.id,

@@ -92,7 +92,7 @@ _RULES: list[tuple[str, str, str, str]] = [
     (
         "reflection",
         "you feel / you seem",
-        r"(?<!how )(?<!what )(?<!made )(?<!make )\b(?:you|u)(?:'re| are|'ve been| have been)? (?:really |also |still )?(?:feel|feeling|felt|seem|sound)(?:s|ing)?\b",
+        r"\b(?:you|u)(?<!how you)(?<!what you)(?<!made you)(?<!make you)(?:'re| are|'ve been| have been)? (?:really |also |still )?(?:feel|feeling|felt|seem|sound)(?:s|ing)?\b",
         "any",
     ),
     ("reflection", "it must be", r"\b(?:it |that |this )?must (?:be|feel|have been)\b", "any"),
@@ -112,7 +112,7 @@ _RULES: list[tuple[str, str, str, str]] = [
     (
         "reflection",
         "you're saying / you want",
-        r"\byou(?:'re| are) saying\b|(?<!what )\byou(?:'d| would)? (?:really )?(?:want|wish|like) (?:to|them|her|him|help|people)\b|\b(?:that|it) makes (?:total |complete )?sense\b",
+        r"\byou(?:'re| are) saying\b|\byou(?<!what you)(?:'d| would)? (?:really )?(?:want|wish|like) (?:to|them|her|him|help|people)\b|\b(?:that|it) makes (?:total |complete )?sense\b",
         "statement",
     ),
     ("reflection", "it's like", r"^(?:so,? )?its? like\b|^it'?s like\b", "statement"),
@@ -132,7 +132,7 @@ _RULES: list[tuple[str, str, str, str]] = [
     (
         "open-question",
         "tell me more",
-        r"(?<!to )\b(?:tell me|say) (?:a (?:bit|little) )?(?:more|about)\b|(?<!to )\btell me (?:a (?:bit|little) )?about\b",
+        r"\b(?:tell me|say)(?<!to tell me)(?<!to say) (?:a (?:bit|little) )?(?:more|about)\b",
         "any",
     ),
     (
@@ -252,13 +252,64 @@ _RULES: list[tuple[str, str, str, str]] = [
     ),
 ]
 
-_COMPILED = [(c, name, re.compile(p, re.IGNORECASE), where) for c, name, p, where in _RULES]
+# Literal words every match of a rule contains: a cheap substring test before the regex, because
+# `re` tries every branch of a \b-led alternation at every position. A test checks that the
+# prefilter never hides a match.
+_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "sounds like / seems": ("sound", "seem", "look"),
+    "you feel / you seem": ("feel", "felt", "seem", "sound"),
+    "it must be": ("must ",),
+    "you're + feeling word": tuple(_FEELING.strip("(?:)").split("|")),
+    "what I'm hearing": ("hear",),
+    "you're saying / you want": ("saying", "want", "wish", "you like", "'d like", "would like",
+                                 "really like", "sense"),
+    "it's like": ("it's like", "its like", "it like"),
+    "that's a lot": ("that's", "thats", "horrible", "awful", "painful", "scary"),
+    "so you": ("so you", "so, you"),
+    "what / how question": ("what", "how"),
+    "tell me more": ("tell me", "say "),
+    "can you tell me / say more": ("you tell", "you say", "you describe", "you share",
+                                   "you talk", "can i ask"),
+    "took courage": ("took", "takes", "brave", "courageous"),
+    "that shows / says a lot": ("shows", "says a lot", "tells me", "real "),
+    "you've kept going": ("kept", "managed", "made", "noticed", "thought a lot", "show",
+                          "reached out", "been getting"),
+    "thank you for telling me": ("thank", "appreciate"),
+    "summary marker": ("let me", "just to check", "so far", "told me", "mentioned", "talked about",
+                       "sum up", "one hand"),
+    "you should / need to": ("should", "must", "need to", "have to", "ought", "better", "kindly",
+                             "just "),
+    "why don't you / have you tried": ("why don", "why not", "have you"),
+    "I suggest / recommend": ("suggest", "recommend", "advise", "advice", "if i were", "maybe",
+                              "try", "make sure", "best thing", "got me", "helped me",
+                              "worked for me"),
+    "don't worry": ("don", "no need", "cheer up", "chin up", "chill"),
+    "it's not that bad": ("bad", "big deal", "just", "worse", "bright side", "at least",
+                          "nothing", "normal"),
+    "everyone feels that": ("every", "many people", "lots of people", "common"),
+    "it'll be fine": ("fine", "better", "settle", "pass", "find another", "sure", "mean it"),
+    "you're overreacting": ("over", "paranoid", "being "),
+    "your fault / you shouldn't have": ("fault", "should", "not trying", "brought", "attention",
+                                        "what were you thinking", "not fair", "a point", "right",
+                                        "more "),
+    "correcting the experience": ("real", "just your", "silly", "stupid", "ridiculous", "selfish",
+                                  "lazy", "wrong"),
+    "why question": ("why",),
+    "checking-up question": ("are you", "were you", "have you", "did you"),
+    "when I / me too": ("when i", "i used to", "i went through", "i had", "i felt the same",
+                        "i also had", "to me", "me too", "reminds me", "in my", "exactly how",
+                        "what i do", "my ", "i was"),
+}  # fmt: skip
+
+_COMPILED = [
+    (category, name, re.compile(pattern.lower()), where, _KEYWORDS[name])
+    for category, name, pattern, where in _RULES
+]
 _CHECK = re.compile(
-    r"\b(?:have I (?:got|understood)|did I (?:get|miss)|is that (?:right|close|about right)|"
-    r"anything I'?ve missed|am I right)\b",
-    re.IGNORECASE,
+    r"\b(?:have i (?:got|understood)|did i (?:get|miss)|is that (?:right|close|about right)|"
+    r"anything i'?ve missed|am i right)\b"
 )
-_OPEN = re.compile(_RULES[9][2], re.IGNORECASE)
+_OPEN = re.compile(next(p for c, _, p, w in _RULES if c == "open-question" and w == "question"))
 
 
 def analyse_listening(text: str) -> ListeningFeedback:
@@ -272,38 +323,50 @@ def analyse_listening(text: str) -> ListeningFeedback:
             detections.append(Detection(category, phrase.strip(), rule))
 
     sentences = _sentences(text)
-    questions = [s for s in sentences if _is_question(s)]
+    has_list = text.count(",") >= 2 or ", and " in text or ":" in text
+    questions = 0
+    closed = 0
     reflections = 0
+    text_lower = text.lower()
+    rules = [rule for rule in _COMPILED if any(k in text_lower for k in rule[4])]
     for sentence in sentences:
-        is_question = sentence in questions
+        lower = sentence.lower()
+        # Lowercasing keeps offsets for nearly all text; if not, quote the lowercased words.
+        source = sentence if len(lower) == len(sentence) else lower
+        is_question = _is_question(sentence)
+        starts_as_question = bool(_QUESTION_START.match(sentence))
+        questions += is_question
         reflected = False
-        for category, name, pattern, where in _COMPILED:
-            if where == "question" and not is_question:
+        for category, name, pattern, where, keywords in rules:
+            if category in seen and (category != "reflection" or reflected):
                 continue
-            if where == "statement" and _QUESTION_START.match(sentence):
+            if (where == "question" and not is_question) or (
+                where == "statement" and starts_as_question
+            ):
                 continue
-            match = pattern.search(sentence)
+            if len(sentences) > 1 and not any(k in lower for k in keywords):
+                continue
+            match = pattern.search(lower)
             if match is None:
                 continue
             if category == "reflection":
                 reflected = True
-            add(category, match.group(0) or sentence, name)
+            add(category, source[match.start() : match.end()] or sentence, name)
+        if is_question and not _OPEN.search(lower):
+            closed += 1
         reflections += reflected
-        check = _CHECK.search(sentence)
-        if check and (text.count(",") >= 2 or ", and " in text or ":" in text):
-            add("summary", check.group(0), "gathers several things and checks")
+        check = _CHECK.search(lower) if has_list else None
+        if check:
+            add("summary", source[check.start() : check.end()], "gathers several things and checks")
     if "summary" in seen:
         # A summary is a collection of reflections (Miller and Rollnick).
-        add(
-            "reflection",
-            detections[[d.category for d in detections].index("summary")].phrase,
-            "a summary reflects",
-        )
-    closed = [q for q in questions if not _OPEN.search(q)]
-    if len(questions) >= 3 or len(closed) >= 2:
-        add("interrogating", " ".join(questions)[:120], "a string of questions")
-    message = _message(detections, len(questions), reflections)
-    return ListeningFeedback(tuple(detections), message, len(questions), reflections)
+        summary = next(d for d in detections if d.category == "summary")
+        add("reflection", summary.phrase, "a summary reflects")
+    if questions >= 3 or closed >= 2:
+        asked = " ".join(s for s in sentences if _is_question(s))
+        add("interrogating", asked[:120], "a string of questions")
+    message = _message(detections, questions, reflections)
+    return ListeningFeedback(tuple(detections), message, questions, reflections)
 
 
 _SKILL_NAMES = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from app.scoring.answers import (
     Answer,
@@ -88,6 +89,49 @@ class AttemptScore:
         return [head, *(f"{i.item_id}: {i.explanation}" for i in self.items)]
 
 
+@dataclass(frozen=True)
+class _Key:
+    correct: tuple[str, ...]
+    correct_set: frozenset[str]
+    ratings: Mapping[str, int]
+    rationales: Mapping[str, str]
+
+
+# Keys derived from an item definition, built once per definition: definitions are immutable
+# and live as long as their release, and scoring runs thousands of times per definition.
+_KEYS: dict[int, tuple[QuestionItem, _Key]] = {}
+_KEYS_LIMIT = 50_000
+
+
+def _key(item: QuestionItem) -> _Key:
+    cached = _KEYS.get(id(item))
+    if cached is not None and cached[0] is item:
+        return cached[1]
+    if isinstance(item, SingleChoiceItem | MultipleResponseItem):
+        correct = tuple(sorted(o.id for o in item.options if o.correct))
+        key = _Key(correct, frozenset(correct), MappingProxyType({}), MappingProxyType({}))
+    elif isinstance(item, TrueFalseItem):
+        key = _Key(
+            ("true" if item.answer else "false",),
+            frozenset(),
+            MappingProxyType({}),
+            MappingProxyType({}),
+        )
+    elif isinstance(item, SituationalJudgementItem):
+        best = next(o.id for o in item.options if o.rating == 4)
+        key = _Key(
+            (best,), frozenset((best,)),
+            MappingProxyType({o.id: o.rating for o in item.options}),
+            MappingProxyType({o.id: o.rationale for o in item.options}),
+        )  # fmt: skip
+    else:
+        key = _Key((), frozenset(), MappingProxyType({}), MappingProxyType({}))
+    if len(_KEYS) >= _KEYS_LIMIT:
+        _KEYS.clear()
+    _KEYS[id(item)] = (item, key)
+    return key
+
+
 def score_item(
     item: QuestionItem, answer: Answer | None, default_competency: str | None = None
 ) -> ItemScore:
@@ -154,7 +198,7 @@ def _ids(ids: list[str] | tuple[str, ...] | frozenset[str]) -> str:
 
 
 def _single(item: SingleChoiceItem, answer: Answer | None, competency: str | None) -> ItemScore:
-    correct = next(o.id for o in item.options if o.correct)
+    correct = _key(item).correct[0]
     if not isinstance(answer, SingleChoiceAnswer):
         points, text = 0.0, f"Not answered. The correct answer is {correct}."
     elif answer.option == correct:
@@ -171,7 +215,8 @@ def _single(item: SingleChoiceItem, answer: Answer | None, competency: str | Non
 def _multiple(
     item: MultipleResponseItem, answer: Answer | None, competency: str | None
 ) -> ItemScore:
-    correct = frozenset(o.id for o in item.options if o.correct)
+    key = _key(item)
+    correct = key.correct_set
     if not isinstance(answer, MultipleResponseAnswer):
         points = 0.0
         text = f"Not answered. The correct options are {_ids(correct)}."
@@ -188,7 +233,7 @@ def _multiple(
         )
     return ItemScore(
         item.id, item.type, competency, points, 1.0, answer is not None, text,
-        correct_options=tuple(sorted(correct)), feedback=item.feedback,
+        correct_options=key.correct, feedback=item.feedback,
     )  # fmt: skip
 
 
@@ -215,8 +260,9 @@ def pick_best_credit(expert_rating: int) -> float:
 def _situational(
     item: SituationalJudgementItem, answer: Answer | None, competency: str | None
 ) -> ItemScore:
-    key = {o.id: o.rating for o in item.options}
-    best = next(o.id for o in item.options if o.rating == 4)
+    cached = _key(item)
+    key = cached.ratings
+    best = cached.correct[0]
     parts: list[float] = []
     lines: list[str] = []
     sj = answer if isinstance(answer, SituationalJudgementAnswer) else None
@@ -265,7 +311,7 @@ def _situational(
     return ItemScore(
         item.id, item.type, competency, points, 1.0, sj is not None, " ".join(lines),
         correct_options=(best,), expert_ratings=key,
-        rationales={o.id: o.rationale for o in item.options}, feedback=item.feedback,
+        rationales=cached.rationales, feedback=item.feedback,
     )  # fmt: skip
 
 

@@ -77,6 +77,12 @@ def _order_key(*parts: object) -> bytes:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
 
 
+def _option_ids(item: QuestionItem) -> list[str]:
+    if isinstance(item, SingleChoiceItem | MultipleResponseItem | SituationalJudgementItem):
+        return [o.id for o in item.options]
+    return []
+
+
 def _option_key(assessment_id: str, seed: int, item_id: str) -> Callable[[str], bytes]:
     return lambda option_id: _order_key(assessment_id, seed, item_id, option_id)
 
@@ -91,7 +97,7 @@ def draw_attempt(assessment: QuestionAssessment, seed: int) -> AttemptPlan:
         chosen = [item for item in bank if item.id in ids]
     entries = []
     for item in chosen:
-        option_ids = [o.id for o in getattr(item, "options", [])]
+        option_ids = _option_ids(item)
         if assessment.shuffle:
             option_ids.sort(key=_option_key(assessment.id, seed, item.id))
         entries.append(PlanEntry(item.id, tuple(option_ids)))
@@ -110,8 +116,8 @@ def planned_items(
         item = items.get(entry.item_id)
         if item is None:
             raise PlanError(f"item {entry.item_id} of this attempt is no longer in the bank")
-        option_ids = sorted(o.id for o in getattr(item, "options", []))
-        if sorted(entry.option_order) != option_ids:
+        option_ids = _option_ids(item)
+        if len(entry.option_order) != len(option_ids) or set(entry.option_order) != set(option_ids):
             raise PlanError(f"the options of item {item.id} changed since the attempt began")
         result.append((item, entry))
     return result

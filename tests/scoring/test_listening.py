@@ -122,3 +122,22 @@ def test_labelled_set_rejects_unknown_labels() -> None:
     data = {"examples": [{"id": "a", "text": "hi", "labels": ["praising"], "split": "dev"}]}
     with pytest.raises(ValueError, match="praising"):
         parse_labelled_examples(data)
+
+
+def test_keyword_prefilter_never_hides_a_rule_match(examples: list[LabelledExample]) -> None:
+    """Each rule runs only when one of its literal keywords is present; that must be lossless."""
+    from app.scoring.listening import _COMPILED, _sentences
+
+    extra = [
+        "You'd like them to listen. That's awful. It's like nobody hears you. So, you feel alone?",
+        "Can you describe it? Could you share more? Can I ask what happened? Say more about that.",
+        "I'd advise you to rest. If I were you I'd go. What worked for me was running.",
+        "Everybody gets like that. Lots of people are low in winter. Things will settle.",
+    ]
+    texts = [e.text for e in examples] + extra
+    for text in texts:
+        for sentence in _sentences(text):
+            lower = sentence.lower()
+            for _, name, pattern, _, keywords in _COMPILED:
+                if pattern.search(lower):
+                    assert any(k in lower for k in keywords), (name, sentence)
