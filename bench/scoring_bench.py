@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -107,37 +108,46 @@ def answers_for(assessment: QuestionAssessment) -> dict[str, dict[str, Any]]:
     return answers
 
 
-def bench_attempts(seconds: float) -> tuple[int, float, float]:
+def bench_attempts(seconds: float, rounds: int = 7) -> list[tuple[int, float, float]]:
+    """Score the same attempt repeatedly; (attempts, wall seconds, CPU seconds) per round."""
     assessment = mixed_assessment()
     plan = draw_attempt(assessment, 1)
     answers = answers_for(assessment)
     score_attempt(assessment, plan, answers)  # warm up
-    count = 0
-    start, cpu_start = time.perf_counter(), time.process_time()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        for _ in range(50):
-            score_attempt(assessment, plan, answers)
-        count += 50
-    return count, elapsed, time.process_time() - cpu_start
+    results = []
+    for _ in range(rounds):
+        count = 0
+        start, cpu_start = time.perf_counter(), time.process_time()
+        while (elapsed := time.perf_counter() - start) < seconds / rounds:
+            for _ in range(25):
+                score_attempt(assessment, plan, answers)
+            count += 25
+        results.append((count, elapsed, time.process_time() - cpu_start))
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=7.0)
     args = parser.parse_args()
 
     print(f"Python {platform.python_version()} on {platform.machine()}, one process, one core")
     if hasattr(os, "getloadavg"):
         print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    count, elapsed, cpu = bench_attempts(args.seconds)
-    for label, seconds in (("wall-clock", elapsed), ("CPU time", cpu)):
-        rate = count / seconds
-        verdict = "meets" if rate > 2000 else "BELOW"
+    rounds = bench_attempts(args.seconds)
+    # On a shared machine other processes steal time: report the median and the best round,
+    # by wall clock and by this process's CPU time.
+    for label, column in (("wall-clock", 1), ("CPU time", 2)):
+        rates = sorted(r[0] / r[column] for r in rounds)
+        median, best = statistics.median(rates), rates[-1]
+        verdict = "meets" if median > 2000 else "BELOW"
         print(
-            f"40-item mixed attempt (8 free-text), {label}: {count} attempts in {seconds:.2f} s = "
-            f"{rate:,.0f} attempts/s, {seconds / count * 1e6:.0f} µs each "
-            f"({verdict} the 2,000/s target)"
+            f"40-item mixed attempt (8 free-text), {label}: median {median:,.0f} attempts/s "
+            f"({1e6 / median:.0f} µs each), best round {best:,.0f}/s, "
+            f"{len(rounds)} rounds; median {verdict} the 2,000/s target"
         )
+    if hasattr(os, "getloadavg"):
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
 
     data = yaml.safe_load((ROOT / "tests" / "data" / "listening-labelled.yaml").read_text("utf-8"))
     examples = parse_labelled_examples(data)

@@ -252,59 +252,52 @@ _RULES: list[tuple[str, str, str, str]] = [
     ),
 ]
 
-# Literal words every match of a rule contains: a cheap substring test before the regex, because
-# `re` tries every branch of a \b-led alternation at every position. A test checks that the
-# prefilter never hides a match.
-_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "sounds like / seems": ("sound", "seem", "look"),
-    "you feel / you seem": ("feel", "felt", "seem", "sound"),
-    "it must be": ("must ",),
-    "you're + feeling word": tuple(_FEELING.strip("(?:)").split("|")),
-    "what I'm hearing": ("hear",),
-    "you're saying / you want": ("saying", "want", "wish", "you like", "'d like", "would like",
-                                 "really like", "sense"),
-    "it's like": ("it's like", "its like", "it like"),
-    "that's a lot": ("that's", "thats", "horrible", "awful", "painful", "scary"),
-    "so you": ("so you", "so, you"),
-    "what / how question": ("what", "how"),
-    "tell me more": ("tell me", "say "),
-    "can you tell me / say more": ("you tell", "you say", "you describe", "you share",
-                                   "you talk", "can i ask"),
-    "took courage": ("took", "takes", "brave", "courageous"),
-    "that shows / says a lot": ("shows", "says a lot", "tells me", "real "),
-    "you've kept going": ("kept", "managed", "made", "noticed", "thought a lot", "show",
-                          "reached out", "been getting"),
-    "thank you for telling me": ("thank", "appreciate"),
-    "summary marker": ("let me", "just to check", "so far", "told me", "mentioned", "talked about",
-                       "sum up", "one hand"),
-    "you should / need to": ("should", "must", "need to", "have to", "ought", "better", "kindly",
-                             "just "),
-    "why don't you / have you tried": ("why don", "why not", "have you"),
-    "I suggest / recommend": ("suggest", "recommend", "advise", "advice", "if i were", "maybe",
-                              "try", "make sure", "best thing", "got me", "helped me",
-                              "worked for me"),
-    "don't worry": ("don", "no need", "cheer up", "chin up", "chill"),
-    "it's not that bad": ("bad", "big deal", "just", "worse", "bright side", "at least",
-                          "nothing", "normal"),
-    "everyone feels that": ("every", "many people", "lots of people", "common"),
-    "it'll be fine": ("fine", "better", "settle", "pass", "find another", "sure", "mean it"),
-    "you're overreacting": ("over", "paranoid", "being "),
-    "your fault / you shouldn't have": ("fault", "should", "not trying", "brought", "attention",
-                                        "what were you thinking", "not fair", "a point", "right",
-                                        "more "),
-    "correcting the experience": ("real", "just your", "silly", "stupid", "ridiculous", "selfish",
-                                  "lazy", "wrong"),
-    "why question": ("why",),
-    "checking-up question": ("are you", "were you", "have you", "did you"),
-    "when I / me too": ("when i", "i used to", "i went through", "i had", "i felt the same",
-                        "i also had", "to me", "me too", "reminds me", "in my", "exactly how",
-                        "what i do", "my ", "i was"),
-}  # fmt: skip
+# Words every match of a rule contains (at least one of them): the words of a reply are
+# collected once and a rule's regex runs only if one of its words is there, because `re`
+# tries every branch of a \b-led alternation at every position. A test checks that this
+# never hides a match.
+_ANCHORS: dict[str, str] = {
+    "sounds like / seems": "sound sounds seem seems look looks",
+    "you feel / you seem": "feel feels feeling felt seem seems seeming sound sounds sounding",
+    "it must be": "must",
+    "you're + feeling word": " ".join(w.split()[0] for w in _FEELING.strip("(?:)").split("|")),
+    "what I'm hearing": "hear heard hearing",
+    "you're saying / you want": "saying want wish like sense",
+    "it's like": "like",
+    "that's a lot": "that thats horrible awful painful scary",
+    "so you": "so",
+    "what / how question": "what whats how",
+    "tell me more": "tell say",
+    "can you tell me / say more": "tell say describe share talk ask",
+    "took courage": "took takes brave courageous",
+    "that shows / says a lot": "shows says tells real",
+    "you've kept going": "kept managed made noticed thought shown showed reached getting",
+    "thank you for telling me": "thank thanks appreciate",
+    "summary marker": "let check far told mentioned talked sum hand",
+    "you should / need to": "should must need have ought better kindly just",
+    "why don't you / have you tried": "why tried thought considered",
+    "I suggest / recommend": "suggest recommend advise advice were maybe try sure best got "
+    "helped worked",
+    "don't worry": "don dont need cheer chin chill",
+    "it's not that bad": "bad deal just worse bright least nothing normal",
+    "everyone feels that": "everyone everybody people happens common",
+    "it'll be fine": "fine better settle pass find sure mean",
+    "you're overreacting": "over overreacting overthinking overreact paranoid being",
+    "your fault / you shouldn't have": "fault should trying brought attention thinking fair point "
+    "right more",
+    "correcting the experience": "real just silly stupid ridiculous selfish lazy wrong",
+    "why question": "why",
+    "checking-up question": "taking taken still turning even use take drink tell were",
+    "when I / me too": "when used went had felt me reminds my exactly was do",
+}
+_WORD = re.compile(r"[a-z]+")
 
 _COMPILED = [
-    (category, name, re.compile(pattern.lower()), where, _KEYWORDS[name])
+    (category, name, re.compile(pattern.lower()), where, frozenset(_ANCHORS[name].split()))
     for category, name, pattern, where in _RULES
 ]
+
+
 _CHECK = re.compile(
     r"\b(?:have i (?:got|understood)|did i (?:get|miss)|is that (?:right|close|about right)|"
     r"anything i'?ve missed|am i right)\b"
@@ -328,7 +321,8 @@ def analyse_listening(text: str) -> ListeningFeedback:
     closed = 0
     reflections = 0
     text_lower = text.lower()
-    rules = [rule for rule in _COMPILED if any(k in text_lower for k in rule[4])]
+    words = set(_WORD.findall(text_lower))
+    rules = [rule for rule in _COMPILED if not rule[4].isdisjoint(words)]
     for sentence in sentences:
         lower = sentence.lower()
         # Lowercasing keeps offsets for nearly all text; if not, quote the lowercased words.
@@ -337,14 +331,15 @@ def analyse_listening(text: str) -> ListeningFeedback:
         starts_as_question = bool(_QUESTION_START.match(sentence))
         questions += is_question
         reflected = False
-        for category, name, pattern, where, keywords in rules:
+        sentence_words = set(_WORD.findall(lower)) if len(sentences) > 1 else words
+        for category, name, pattern, where, anchors in rules:
             if category in seen and (category != "reflection" or reflected):
                 continue
             if (where == "question" and not is_question) or (
                 where == "statement" and starts_as_question
             ):
                 continue
-            if len(sentences) > 1 and not any(k in lower for k in keywords):
+            if anchors.isdisjoint(sentence_words):
                 continue
             match = pattern.search(lower)
             if match is None:
