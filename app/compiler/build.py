@@ -14,6 +14,8 @@ from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from app.compiler.cache import PageCache
 from app.compiler.diagnostics import Diagnostic, Diagnostics
 from app.compiler.markdown import IMAGE_TYPES, ImageFile, RenderContext
@@ -335,31 +337,38 @@ class _Build:
                     assert match is not None
                     paths.append((translation, kind, match["lang"]))
             for path, kind, lang in paths:
-                jobs.append(
-                    PageJob(path=path, kind=kind, lang=lang, data=self.read(self.root / path))
-                )
+                jobs.append(PageJob(path=path, kind=kind, lang=lang, data=self.read_relative(path)))
         context_key = _context_key(ctx)
-        keyed = [(job, _page_key(job, context_key, ctx)) for job in jobs]
+        image_keys = _image_keys(ctx)
+        keyed = [(job, _page_key(job, context_key, image_keys)) for job in jobs]
         total, done = len(keyed), 0
+        snapshot = _decode_snapshot(self.cache.get_snapshot(ctx.programme))
+        not_in_snapshot = 0
         missing: list[tuple[PageJob, str]] = []
         for job, key in keyed:
-            cached = self.cache.get(key)
-            result = _decode(cached) if cached is not None else None
+            result = snapshot.get(key)
             if result is None:
+                cached = self.cache.get(key)
+                result = _decode(cached) if cached is not None else None
+                not_in_snapshot += 1
+            if result is None or result.path != job.path:
                 missing.append((job, key))
             else:
                 self.pages[job.path] = result
                 done += 1
         if self.progress:
             self.progress(done, total)
-        for encoded in _compile_all(missing, ctx, self.workers, self.cache):
-            for data in encoded:
+        for batch in _compile_all(missing, ctx, self.workers, self.cache):
+            for _key, data in batch:
                 result = _decode(data)
                 assert result is not None
                 self.pages[result.path] = result
                 done += 1
             if self.progress:
                 self.progress(done, total)
+        if not_in_snapshot > max(16, total // 50):  # a few changed pages come from their files
+            pages = {key: self.pages[job.path] for job, key in keyed}
+            self.cache.put_snapshot(ctx.programme, _snapshot_adapter.dump_json(pages))
         for job in jobs:
             self.diagnostics.extend(self.pages[job.path].diagnostics)
 
@@ -785,15 +794,35 @@ def _context_key(ctx: RenderContext) -> str:
     return digest.hexdigest()
 
 
-def _page_key(job: PageJob, context_key: str, ctx: RenderContext) -> str:
+def _image_keys(ctx: RenderContext) -> dict[str, str]:
+    """Per module folder, a digest of its images (a page's output depends on them)."""
+    lines: dict[str, list[str]] = {}
+    for path, image in sorted(ctx.images.items()):
+        folder = "/".join(path.split("/", 2)[:2])
+        lines.setdefault(folder, []).append(f"{path}\1{image.asset}\1{image.size}")
+    return {
+        folder: hashlib.sha256("\0".join(v).encode()).hexdigest() for folder, v in lines.items()
+    }
+
+
+def _page_key(job: PageJob, context_key: str, image_keys: dict[str, str]) -> str:
     digest = hashlib.sha256(context_key.encode())
     digest.update(f"\0{job.path}\0{job.kind}\0{job.lang}\0".encode())
     digest.update(hashlib.sha256(job.data).digest())
-    module_folder = job.path.rsplit("/", 1)[0] + "/"
-    for path, image in sorted(ctx.images.items()):
-        if path.startswith(module_folder):
-            digest.update(f"\0{path}\1{image.asset}\1{image.size}".encode())
+    digest.update(image_keys.get("/".join(job.path.split("/", 2)[:2]), "").encode())
     return digest.hexdigest()
+
+
+_snapshot_adapter = TypeAdapter(dict[str, PageResult])
+
+
+def _decode_snapshot(data: bytes | None) -> dict[str, PageResult]:
+    if data is None:
+        return {}
+    try:
+        return _snapshot_adapter.validate_json(data)
+    except ValueError:
+        return {}
 
 
 def _decode(data: bytes) -> PageResult | None:
@@ -812,9 +841,9 @@ def _init_worker(ctx: RenderContext, cache: PageCache) -> None:
     _worker_context, _worker_cache = ctx, cache
 
 
-def _compile_batch(batch: list[tuple[PageJob, str]]) -> list[bytes]:
+def _compile_batch(batch: list[tuple[PageJob, str]]) -> list[tuple[str, bytes]]:
     assert _worker_context is not None and _worker_cache is not None
-    return [_compile_one(job, key, _worker_context, _worker_cache) for job, key in batch]
+    return [(key, _compile_one(job, key, _worker_context, _worker_cache)) for job, key in batch]
 
 
 def _compile_one(job: PageJob, key: str, ctx: RenderContext, cache: PageCache) -> bytes:
@@ -843,11 +872,13 @@ def _compile_one(job: PageJob, key: str, ctx: RenderContext, cache: PageCache) -
 
 def _compile_all(
     jobs: list[tuple[PageJob, str]], ctx: RenderContext, workers: int, cache: PageCache
-) -> Iterable[list[bytes]]:
-    """Compiled pages in batches: in this process when there is little to do, else in a pool."""
+) -> Iterable[list[tuple[str, bytes]]]:
+    """Compiled pages (key, JSON) in batches: in this process when there is little to do, else in a pool."""
     if workers <= 1 or len(jobs) < 16 or "fork" not in get_all_start_methods():
         for index in range(0, len(jobs), 32):
-            yield [_compile_one(job, key, ctx, cache) for job, key in jobs[index : index + 32]]
+            yield [
+                (key, _compile_one(job, key, ctx, cache)) for job, key in jobs[index : index + 32]
+            ]
         return
     size = max(1, min(64, len(jobs) // (workers * 8)))
     batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
