@@ -76,11 +76,30 @@ _FIELDS: dict[str, frozenset[str]] = {
 }
 
 
+# Option ids per item definition, built once: definitions are immutable and scored often.
+_OPTION_IDS: dict[int, tuple[QuestionItem, tuple[str, ...]]] = {}
+
+
+def option_ids(item: QuestionItem) -> tuple[str, ...]:
+    """The item's option ids in file order (empty for true/false and free text)."""
+    cached = _OPTION_IDS.get(id(item))
+    if cached is not None and cached[0] is item:
+        return cached[1]
+    if isinstance(item, SingleChoiceItem | MultipleResponseItem | SituationalJudgementItem):
+        ids = tuple(o.id for o in item.options)
+    else:
+        ids = ()
+    if len(_OPTION_IDS) >= 50_000:
+        _OPTION_IDS.clear()
+    _OPTION_IDS[id(item)] = (item, ids)
+    return ids
+
+
 def parse_answer(item: QuestionItem, raw: Mapping[str, object] | None) -> Answer | None:
     """Validate a raw answer for `item`; None means unanswered (scores 0, never an error)."""
     if raw is None:
         return None
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict) and not isinstance(raw, Mapping):
         raise AnswerError(item.id, f"an answer must be an object, not {_kind(raw)}")
     if not _FIELDS[item.type].issuperset(raw):
         unexpected = sorted(str(k) for k in raw if k not in _FIELDS[item.type])
@@ -105,7 +124,7 @@ def _single(item: SingleChoiceItem, raw: Mapping[str, object]) -> Answer | None:
     option = raw.get("option")
     if option is None or option == "":
         return None
-    return SingleChoiceAnswer(_option_id(item.id, option, [o.id for o in item.options]))
+    return SingleChoiceAnswer(_option_id(item.id, option, option_ids(item)))
 
 
 def _multiple(item: MultipleResponseItem, raw: Mapping[str, object]) -> Answer | None:
@@ -116,7 +135,7 @@ def _multiple(item: MultipleResponseItem, raw: Mapping[str, object]) -> Answer |
         raise AnswerError(item.id, f"options must be a list of option ids, not {_kind(options)}")
     if not options:
         return None
-    known = [o.id for o in item.options]
+    known = option_ids(item)
     chosen = [_option_id(item.id, o, known) for o in options]
     duplicates = sorted({o for o in chosen if chosen.count(o) > 1})
     if duplicates:
@@ -136,7 +155,7 @@ def _true_false(item: TrueFalseItem, raw: Mapping[str, object]) -> Answer | None
 
 
 def _situational(item: SituationalJudgementItem, raw: Mapping[str, object]) -> Answer | None:
-    known = [o.id for o in item.options]
+    known = option_ids(item)
     best_raw = raw.get("best")
     best = None if best_raw in (None, "") else _option_id(item.id, best_raw, known)
     ratings_raw = raw.get("ratings") or {}
@@ -168,7 +187,7 @@ def _free_text(item: FreeTextItem, raw: Mapping[str, object]) -> Answer | None:
     return FreeTextAnswer(text.strip())
 
 
-def _option_id(item_id: str, value: object, known: list[str]) -> str:
+def _option_id(item_id: str, value: object, known: tuple[str, ...]) -> str:
     if not isinstance(value, str):
         raise AnswerError(item_id, f"an option id must be a string, not {_kind(value)}")
     if value not in known:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from app.scoring.definitions import LISTENING_SKILLS, ROADBLOCKS
 
@@ -34,7 +35,7 @@ class ListeningFeedback:
     questions: int
     reflections: int
 
-    @property
+    @cached_property
     def labels(self) -> frozenset[str]:
         return frozenset(d.category for d in self.detections)
 

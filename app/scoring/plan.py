@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.scoring.answers import QuestionItem
+from app.scoring.answers import QuestionItem, option_ids
 from app.scoring.definitions import (
     FreeTextItem,
     MultipleResponseItem,
@@ -77,12 +77,6 @@ def _order_key(*parts: object) -> bytes:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
 
 
-def _option_ids(item: QuestionItem) -> list[str]:
-    if isinstance(item, SingleChoiceItem | MultipleResponseItem | SituationalJudgementItem):
-        return [o.id for o in item.options]
-    return []
-
-
 def _option_key(assessment_id: str, seed: int, item_id: str) -> Callable[[str], bytes]:
     return lambda option_id: _order_key(assessment_id, seed, item_id, option_id)
 
@@ -93,14 +87,14 @@ def draw_attempt(assessment: QuestionAssessment, seed: int) -> AttemptPlan:
     by_key = sorted(bank, key=lambda item: _order_key(assessment.id, seed, item.id))
     chosen = by_key[: assessment.draw or len(bank)]
     if not assessment.shuffle:
-        ids = {item.id for item in chosen}
-        chosen = [item for item in bank if item.id in ids]
+        drawn = {item.id for item in chosen}
+        chosen = [item for item in bank if item.id in drawn]
     entries = []
     for item in chosen:
-        option_ids = _option_ids(item)
+        order = list(option_ids(item))
         if assessment.shuffle:
-            option_ids.sort(key=_option_key(assessment.id, seed, item.id))
-        entries.append(PlanEntry(item.id, tuple(option_ids)))
+            order.sort(key=_option_key(assessment.id, seed, item.id))
+        entries.append(PlanEntry(item.id, tuple(order)))
     return AttemptPlan(assessment.id, seed, tuple(entries))
 
 
@@ -110,17 +104,34 @@ def planned_items(
     """The plan's items with their definitions, checking the plan still fits the assessment."""
     if plan.assessment_id != assessment.id:
         raise PlanError(f"this attempt plan is for {plan.assessment_id}, not {assessment.id}")
-    items = {item.id: item for item in assessment.items}
+    items = _index(assessment)
     result = []
     for entry in plan.entries:
-        item = items.get(entry.item_id)
-        if item is None:
+        found = items.get(entry.item_id)
+        if found is None:
             raise PlanError(f"item {entry.item_id} of this attempt is no longer in the bank")
-        option_ids = _option_ids(item)
-        if len(entry.option_order) != len(option_ids) or set(entry.option_order) != set(option_ids):
+        item, ids = found
+        if len(entry.option_order) != len(ids) or not ids.issuperset(entry.option_order):
             raise PlanError(f"the options of item {item.id} changed since the attempt began")
         result.append((item, entry))
     return result
+
+
+_INDEXES: dict[int, tuple[QuestionAssessment, dict[str, tuple[QuestionItem, frozenset[str]]]]] = {}
+
+
+def _index(
+    assessment: QuestionAssessment,
+) -> dict[str, tuple[QuestionItem, frozenset[str]]]:
+    # Built once per (immutable) definition: scoring looks items up thousands of times.
+    cached = _INDEXES.get(id(assessment))
+    if cached is not None and cached[0] is assessment:
+        return cached[1]
+    index = {item.id: (item, frozenset(option_ids(item))) for item in assessment.items}
+    if len(_INDEXES) >= 10_000:
+        _INDEXES.clear()
+    _INDEXES[id(assessment)] = (assessment, index)
+    return index
 
 
 def public_item(item: QuestionItem, plan_entry: PlanEntry) -> dict[str, Any]:
