@@ -92,8 +92,15 @@ def verify_url(settings: Settings, public_id: str) -> str:
     return f"{settings.base_url.rstrip('/')}/verify/{public_id}"
 
 
+_key_rings: dict[Path, KeyRing] = {}
+
+
 def key_ring(settings: Settings) -> KeyRing:
-    return KeyRing(settings.data_dir / "keys")
+    """The issuer's key ring (one per key folder per process, so public keys are cached)."""
+    folder = (settings.data_dir / "keys").resolve()
+    if folder not in _key_rings:
+        _key_rings[folder] = KeyRing(folder)
+    return _key_rings[folder]
 
 
 def template_folder(release: Release, data_dir: Path) -> Path:

@@ -1,0 +1,47 @@
+"""Verifier API keys: random secrets shown once; only their SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.store.base import utcnow
+from app.store.certificates import VerifierApiKey
+
+KEY_PREFIX = "ppv_"
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(session: Session, name: str, *, created_by: int | None = None) -> str:
+    """A new key for a certifying body; the plaintext is returned once and never stored."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        VerifierApiKey(name=name, prefix=key[:12], key_hash=_hash(key), created_by=created_by)
+    )
+    session.flush()
+    return key
+
+
+def find_api_key(session: Session, presented: str) -> VerifierApiKey | None:
+    """The active key matching what the caller presented, if any."""
+    if not presented.startswith(KEY_PREFIX) or len(presented) > 100:
+        return None
+    return session.scalars(
+        select(VerifierApiKey).where(
+            VerifierApiKey.key_hash == _hash(presented), VerifierApiKey.revoked_at.is_(None)
+        )
+    ).one_or_none()
+
+
+def revoke_api_key(session: Session, prefix: str) -> bool:
+    row = session.scalars(select(VerifierApiKey).where(VerifierApiKey.prefix == prefix)).first()
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    return True
