@@ -36,6 +36,7 @@ FORMAT_VERSION = "peerpath-curriculum/1"
 MAX_ASSESSMENT_BYTES = 1024 * 1024
 _TRANSLATION = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.md$")
 _LESSON_PREFIX = re.compile(r"^\d+-")
+_UNSAFE_SVG = re.compile(rb"(?i)<script|<foreignobject|\son[a-z]+\s*=|javascript:|<!entity")
 
 Progress = Callable[[int, int], None]
 
@@ -317,6 +318,10 @@ class _Build:
             for path in sorted(folder.rglob("*")):
                 if path.is_file():
                     data = self.read(path)
+                    if path.suffix.lower() == ".svg" and _UNSAFE_SVG.search(data):
+                        self.report(_rel(self.root, path)).error(
+                            1, 1, "SVG image contains script, event handlers or foreign objects"
+                        )
                     digest = hashlib.sha256(data).hexdigest()[:16]
                     images[_rel(self.root, path)] = ImageFile(
                         f"{digest}{path.suffix.lower()}", len(data)
@@ -639,30 +644,34 @@ class _Build:
         state: dict[str, int] = {}
         reported: set[frozenset[str]] = set()
 
-        def visit(node: str, trail: list[str]) -> None:
-            state[node] = 1
-            trail.append(node)
-            for target in graph.get(node, []):
-                if state.get(target) == 1:
-                    cycle = [*trail[trail.index(target) :], target]
-                    key = frozenset(cycle)
-                    if key not in reported:
-                        reported.add(key)
-                        start = cycle[0]
-                        page = self.pages[f"modules/{start}/module.md"]
-                        index = fronts[start]["prerequisites"].index(cycle[1])
-                        line, col = page.positions.get(f"prerequisites.{index}", (1, 1))
-                        self.report(page.path).error(
-                            line, col, "prerequisite cycle: " + " → ".join(cycle)
-                        )
-                elif state.get(target) is None:
-                    visit(target, trail)
-            trail.pop()
-            state[node] = 2
+        def report_cycle(cycle: list[str]) -> None:
+            key = frozenset(cycle)
+            if key in reported:
+                return
+            reported.add(key)
+            start = cycle[0]
+            page = self.pages[f"modules/{start}/module.md"]
+            index = fronts[start]["prerequisites"].index(cycle[1])
+            line, col = page.positions.get(f"prerequisites.{index}", (1, 1))
+            self.report(page.path).error(line, col, "prerequisite cycle: " + " → ".join(cycle))
 
-        for module in modules:
-            if module.id in graph and state.get(module.id) is None:
-                visit(module.id, [])
+        for module in modules:  # depth-first, with an explicit stack: chains can be long
+            if module.id not in graph or module.id in state:
+                continue
+            trail = [module.id]
+            state[module.id] = 1
+            stack = [iter(graph[module.id])]
+            while stack:
+                target = next(stack[-1], None)
+                if target is None:
+                    state[trail.pop()] = 2
+                    stack.pop()
+                elif state.get(target) == 1:
+                    report_cycle([*trail[trail.index(target) :], target])
+                elif target not in state:
+                    state[target] = 1
+                    trail.append(target)
+                    stack.append(iter(graph[target]))
 
     def check_competency_evidence(
         self, manifest: ProgrammeManifest, document: YamlDocument, modules: list[CompiledModule]

@@ -285,3 +285,13 @@ def test_broken_curriculum_is_reported_exactly(curriculum: Curriculum, case: str
 
 def test_the_sample_curriculum_has_no_diagnostics(curriculum: Curriculum) -> None:
     assert check_curriculum(curriculum.root) == []
+
+
+def test_an_svg_image_with_script_is_an_error(curriculum: Curriculum) -> None:
+    curriculum.write(
+        "modules/listening-basics/images/talking.svg",
+        '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>\n',
+    )
+    assert [str(d) for d in check_curriculum(curriculum.root)] == [
+        "modules/listening-basics/images/talking.svg:1:1: error: SVG image contains script, event handlers or foreign objects"
+    ]
