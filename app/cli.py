@@ -134,6 +134,127 @@ def backup(
     typer.echo(f"backed up to {written} (integrity check: ok)")
 
 
+certificates_cli = typer.Typer(help="Issue and verify certificates.", no_args_is_help=True)
+keys_cli = typer.Typer(help="The issuer's signing keys.", no_args_is_help=True)
+cli.add_typer(certificates_cli, name="certificates")
+cli.add_typer(keys_cli, name="keys")
+
+
+@certificates_cli.command("issue-batch")
+def certificates_issue_batch(
+    cohort: Annotated[int, typer.Option(help="The cohort whose trainees to certify.")],
+    workers: Annotated[
+        int | None, typer.Option(help="Processes rendering PDFs (default: all cores).")
+    ] = None,
+) -> None:
+    """Issue the certificate of every eligible trainee in a cohort (already issued: kept)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from app.config import Settings
+    from app.credentials.batch import cohort_enrolments, issue_batch
+    from app.credentials.issuance import Actor
+    from app.credentials.progress import progress_of
+    from app.store import connect
+
+    settings = Settings()
+    database = connect(settings)
+    try:
+        with database.unit_of_work(write=False) as session:
+            enrolment_ids = cohort_enrolments(session, cohort)
+        if not enrolment_ids:
+            typer.echo(f"cohort {cohort} has no trainees", err=True)
+            raise typer.Exit(1)
+        columns = (*Progress.get_default_columns()[:2], BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeRemainingColumn(), transient=False) as bar:
+            task = bar.add_task("certificates", total=len(enrolment_ids))
+            report = issue_batch(
+                database,
+                settings,
+                enrolment_ids,
+                progress_of,
+                actor=Actor(None, "peerpath certificates issue-batch"),
+                workers=workers,
+                on_step=lambda _stage: bar.advance(task),
+            )
+    finally:
+        database.dispose()
+    for enrolment_id, unmet in report.not_eligible.items():
+        typer.echo(f"enrolment {enrolment_id}: not eligible: {' '.join(unmet)}", err=True)
+    for enrolment_id, problem in report.failed.items():
+        typer.echo(f"enrolment {enrolment_id}: failed: {problem}", err=True)
+    typer.echo(
+        f"{len(report.issued)} issued, {len(report.already)} already issued, "
+        f"{len(report.not_eligible)} not eligible, {len(report.failed)} failed"
+    )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@certificates_cli.command("verify")
+def certificates_verify(
+    target: Annotated[str, typer.Argument(help="A certificate ID, or the path of a PDF.")],
+) -> None:
+    """Verify a certificate by its ID or by its PDF file (exit 0 only if valid)."""
+    from app.config import Settings
+    from app.credentials.issuance import key_ring
+    from app.credentials.verification import Outcome, verify_many, verify_pdf
+    from app.store import connect
+
+    settings = Settings()
+    database = connect(settings)
+    try:
+        with database.unit_of_work(write=False) as session:
+            path = Path(target)
+            if target.lower().endswith(".pdf") or path.is_file():
+                result = verify_pdf(session, path.read_bytes(), key_ring(settings))
+                typer.echo(result.explanation)
+                verdict = result.verdict
+            else:
+                verdict = verify_many(session, [target], key_ring(settings))[0]
+                typer.echo(f"{verdict.id}: {verdict.outcome.value}: {verdict.explanation}")
+    finally:
+        database.dispose()
+    if verdict is not None and verdict.record is not None:
+        record = verdict.record
+        typer.echo(f"holder: {record.holder.name}")
+        typer.echo(f"certificate: {record.programme.certificate_title} (v{record.version})")
+        typer.echo(f"issued: {record.issued_on}  valid until: {record.expires_on or 'no expiry'}")
+        if verdict.revocation_reason:
+            typer.echo(f"revoked: {verdict.revoked_at:%Y-%m-%d} ({verdict.revocation_reason})")
+        if verdict.superseded_by:
+            typer.echo(f"superseded by: {verdict.superseded_by}")
+    if verdict is None or verdict.outcome is not Outcome.VALID:
+        raise typer.Exit(1)
+
+
+@certificates_cli.command("api-key")
+def certificates_api_key(
+    name: Annotated[str, typer.Argument(help="The certifying body the key is for.")],
+) -> None:
+    """Create a verifier API key for bulk verification (shown once; only its hash is kept)."""
+    from app.config import Settings
+    from app.credentials.apikeys import create_api_key
+    from app.store import connect
+
+    database = connect(Settings())
+    try:
+        with database.unit_of_work() as session:
+            key = create_api_key(session, name)
+    finally:
+        database.dispose()
+    typer.echo(key)
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Start signing with a new key; old public keys stay published so old certificates verify."""
+    from app.config import Settings
+    from app.credentials.issuance import key_ring
+
+    new = key_ring(Settings()).rotate()
+    typer.echo(f"now signing with key {new.kid}")
+
+
 def main() -> None:
     """Entry point of the `peerpath` console script."""
     cli()
