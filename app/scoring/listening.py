@@ -299,6 +299,16 @@ _COMPILED = [
 ]
 
 
+def _rules_by_word() -> dict[str, tuple[int, ...]]:
+    by_word: dict[str, tuple[int, ...]] = {}
+    for index, rule in enumerate(_COMPILED):
+        for word in rule[4]:
+            by_word[word] = (*by_word.get(word, ()), index)
+    return by_word
+
+
+_BY_WORD = _rules_by_word()
+
 _CHECK = re.compile(
     r"\b(?:have i (?:got|understood)|did i (?:get|miss)|is that (?:right|close|about right)|"
     r"anything i'?ve missed|am i right)\b"
@@ -321,26 +331,25 @@ def analyse_listening(text: str) -> ListeningFeedback:
     questions = 0
     closed = 0
     reflections = 0
-    text_lower = text.lower()
-    words = set(_WORD.findall(text_lower))
-    rules = [rule for rule in _COMPILED if not rule[4].isdisjoint(words)]
     for sentence in sentences:
         lower = sentence.lower()
         # Lowercasing keeps offsets for nearly all text; if not, quote the lowercased words.
         source = sentence if len(lower) == len(sentence) else lower
-        is_question = _is_question(sentence)
         starts_as_question = bool(_QUESTION_START.match(sentence))
+        is_question = starts_as_question or sentence.endswith("?")
         questions += is_question
         reflected = False
-        sentence_words = set(_WORD.findall(lower)) if len(sentences) > 1 else words
-        for category, name, pattern, where, anchors in rules:
+        # Only the rules one of whose anchor words occurs in the sentence, in table order.
+        candidates = sorted(
+            {i for word in set(_WORD.findall(lower)) for i in _BY_WORD.get(word, ())}
+        )
+        for index in candidates:
+            category, name, pattern, where, _ = _COMPILED[index]
             if category in seen and (category != "reflection" or reflected):
                 continue
             if (where == "question" and not is_question) or (
                 where == "statement" and starts_as_question
             ):
-                continue
-            if anchors.isdisjoint(sentence_words):
                 continue
             match = pattern.search(lower)
             if match is None:
