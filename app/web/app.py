@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from app.config import Settings
 from app.store import connect
 from app.store.migrate import pending
-from app.web import account, learn, system, verify
+from app.web import account, assess, learn, rating, system, verify
 from app.web.api import accounts as api_accounts
 from app.web.api import certificates as api_certificates
 from app.web.api import learning as api_learning
@@ -67,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system.router)
     app.include_router(account.router)
     app.include_router(learn.router)
+    app.include_router(assess.router)
+    app.include_router(assess.api)
+    app.include_router(rating.router)
     app.include_router(api_accounts.router)
     app.include_router(api_learning.router)
     app.include_router(verify.router)

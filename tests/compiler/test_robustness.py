@@ -49,7 +49,7 @@ def _front_matter(mapping: dict[str, object]) -> str:
     return yaml.safe_dump(mapping, allow_unicode=True)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     front=st.one_of(
         st.dictionaries(keys, yaml_values, max_size=6).map(_front_matter),
@@ -72,7 +72,7 @@ def test_arbitrary_front_matter_and_markdown_give_diagnostics_not_crashes(
     assert (result.release is None) == bool(result.errors)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes_as_a_lesson_never_crash(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as temporary:
@@ -101,8 +101,9 @@ def _no_danger(html: str) -> None:
     lowered = html.lower()
     assert "<script" not in lowered
     assert "<iframe" not in lowered and "<form" not in lowered and "<style" not in lowered
-    assert not re.search(r"<[^>]*\son[a-z]+\s*=", lowered), html
-    assert not re.search(r"(href|src)\s*=\s*[\"']?\s*(javascript|vbscript|data):", lowered), html
+    for tag in re.findall(r"<[a-z][^>]*>", lowered):  # real tags: text is escaped as &lt;
+        assert not re.search(r"\son[a-z]+\s*=", tag), html
+        assert not re.search(r"(href|src)\s*=\s*[\"']?\s*(javascript|vbscript|data):", tag), html
 
 
 @settings(max_examples=300, deadline=None)
