@@ -28,6 +28,7 @@ from app.learning.standing import (
     NOT_YET_ASSESSED,
     NOT_YET_ELIGIBLE,
     CompetencyStanding,
+    certificate_requirements,
     certificate_status,
     competency_summary,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "ReflectionTooLong",
     "ReleaseChanges",
     "ReportedProgress",
+    "certificate_requirements",
     "certificate_status",
     "competency_summary",
     "enrol",

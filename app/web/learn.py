@@ -112,6 +112,7 @@ def dashboard(request: Request, db: DB, user: CurrentUser) -> Response:
                 "progress": learning.load_progress(db, enrolment, release),
                 "competencies": learning.competency_summary(db, enrolment, release),
                 "certificate": learning.certificate_status(db, enrolment, release),
+                "requirements": learning.certificate_requirements(db, enrolment, release),
                 "newer": learning.newer_release(db, enrolment),
             }
         )
