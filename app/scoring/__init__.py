@@ -20,6 +20,12 @@ from app.scoring.answers import (
     TrueFalseAnswer,
     parse_answer,
 )
+from app.scoring.attempts import (
+    AttemptGate,
+    PreviousAttempt,
+    attempt_deadline,
+    can_start_attempt,
+)
 from app.scoring.competence import (
     LEVELS,
     CompetencyResult,
@@ -52,6 +58,7 @@ __all__ = [
     "AgreementReport",
     "Answer",
     "AnswerError",
+    "AttemptGate",
     "AttemptPlan",
     "AttemptScore",
     "CategoryReport",
@@ -70,6 +77,7 @@ __all__ = [
     "MultipleResponseAnswer",
     "PlanEntry",
     "PlanError",
+    "PreviousAttempt",
     "ProgrammeAssessments",
     "ProgrammeProgress",
     "RolePlayEvidence",
@@ -78,6 +86,8 @@ __all__ = [
     "SituationalJudgementAnswer",
     "TrueFalseAnswer",
     "analyse_listening",
+    "attempt_deadline",
+    "can_start_attempt",
     "competency_levels",
     "draw_attempt",
     "evaluate_eligibility",
