@@ -7,6 +7,7 @@ import base64
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import yaml
 from pydantic import TypeAdapter
 
 from app.compiler.cache import PageCache
@@ -36,6 +38,7 @@ FORMAT_VERSION = "peerpath-curriculum/1"
 MAX_ASSESSMENT_BYTES = 1024 * 1024
 _TRANSLATION = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.md$")
 _LESSON_PREFIX = re.compile(r"^\d+-")
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _UNSAFE_SVG = re.compile(rb"(?i)<script|<foreignobject|\son[a-z]+\s*=|javascript:|<!entity")
 
 Progress = Callable[[int, int], None]
@@ -143,6 +146,7 @@ class _Build:
         self.diagnostics: list[Diagnostic] = []
         self.inputs: dict[str, bytes] = {}
         self.pages: dict[str, PageResult] = {}
+        self.elsewhere: set[str] = set()
 
     def close(self) -> None:
         self.inputs.clear()
@@ -159,7 +163,8 @@ class _Build:
         manifest, document = loaded
         self.check_manifest(manifest, document)
         modules = self.collect_modules(manifest, document)
-        self.warn_unlisted(self.listed_by_any_manifest() | set(manifest.modules))
+        self.elsewhere = self.listed_by_any_manifest() - set(manifest.modules)
+        self.warn_unlisted(self.elsewhere | set(manifest.modules))
         images = self.collect_images(modules)
         ctx = RenderContext(
             programme=manifest.id,
@@ -237,15 +242,14 @@ class _Build:
                 report.error(line, col, f"unknown competency {competency!r}")
 
     def listed_by_any_manifest(self) -> set[str]:
+        """Module ids listed by the other manifests (they need not be valid for this build)."""
         listed: set[str] = set()
         for path in _manifest_files(self.root):
             if path == self.manifest_path:
                 continue
-            import yaml
-
             try:
-                data = yaml.safe_load(path.read_bytes()[: 64 * 1024 * 16])
-            except (yaml.YAMLError, OSError):
+                data = yaml.load(path.read_bytes(), Loader=_SafeLoader)  # noqa: S506 (safe loader)
+            except (yaml.YAMLError, OSError, RecursionError):
                 continue
             if isinstance(data, dict) and isinstance(data.get("modules"), list):
                 listed.update(m for m in data["modules"] if isinstance(m, str))
@@ -426,6 +430,8 @@ class _Build:
                     if rubric.competency not in competencies:
                         line, col = document.value_at(("rubric", index, "competency"))
                         report.error(line, col, f"unknown competency {rubric.competency!r}")
+            if assessment.module in self.elsewhere:
+                continue  # it belongs to another programme's module
             if assessment.module is not None and assessment.module not in modules:
                 line, col = document.value_at(("module",))
                 report.error(
@@ -883,7 +889,13 @@ def _compile_all(
     jobs: list[tuple[PageJob, str]], ctx: RenderContext, workers: int, cache: PageCache
 ) -> Iterable[list[tuple[str, bytes]]]:
     """Compiled pages (key, JSON) in batches: in this process when there is little to do, else in a pool."""
-    if workers <= 1 or len(jobs) < 16 or "fork" not in get_all_start_methods():
+    # Forking is only safe from a single-threaded process (a server starting up may not be).
+    if (
+        workers <= 1
+        or len(jobs) < 16
+        or "fork" not in get_all_start_methods()
+        or threading.active_count() > 1
+    ):
         for index in range(0, len(jobs), 32):
             yield [
                 (key, _compile_one(job, key, ctx, cache)) for job, key in jobs[index : index + 32]
