@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +38,26 @@ def find_api_key(session: Session, presented: str) -> VerifierApiKey | None:
             VerifierApiKey.key_hash == _hash(presented), VerifierApiKey.revoked_at.is_(None)
         )
     ).one_or_none()
+
+
+_recently_valid: dict[str, float] = {}
+RECHECK_SECONDS = 30.0
+
+
+def is_valid_api_key(session: Session, presented: str) -> bool:
+    """Whether the key is active; a valid answer is remembered for 30 s, so revoking a key
+    takes effect within half a minute on every process."""
+    digest = _hash(presented)
+    now = time.monotonic()
+    if _recently_valid.get(digest, 0.0) > now:
+        return True
+    if find_api_key(session, presented) is None:
+        _recently_valid.pop(digest, None)
+        return False
+    if len(_recently_valid) > 1000:
+        _recently_valid.clear()
+    _recently_valid[digest] = now + RECHECK_SECONDS
+    return True
 
 
 def revoke_api_key(session: Session, prefix: str) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.credentials.ids import InvalidCertificateId, new_certificate_id, parse_certificate_id
 from app.credentials.keys import KeyRing
@@ -68,17 +68,35 @@ def _unknown(typed: str, message: str | None = None) -> Verdict:
     return Verdict(typed, Outcome.UNKNOWN, message or EXPLANATIONS[Outcome.UNKNOWN])
 
 
-def verdict_for(certificate: Certificate, keys: KeyRing, today: date) -> Verdict:
-    """The verdict for a stored certificate version: signature first, then status, then dates."""
+_checked: dict[tuple[str, str, str], CertificateRecord] = {}
+
+
+def _signed_record(certificate: Certificate, keys: KeyRing) -> CertificateRecord | SignatureVerdict:
+    """The record if its signature checks out (remembered: a signed record never changes)."""
+    cache_key = (certificate.record_json, certificate.signature, certificate.kid)
+    record = _checked.get(cache_key)
+    if record is not None:
+        return record
     canonical = certificate.record_json.encode()
     signature = check_signature(canonical, certificate.signature, certificate.kid, keys)
     if signature is not SignatureVerdict.VALID:
+        return signature
+    record = CertificateRecord.from_canonical_json(canonical)
+    if len(_checked) >= 4096:
+        _checked.pop(next(iter(_checked)))
+    _checked[cache_key] = record
+    return record
+
+
+def verdict_for(certificate: Certificate, keys: KeyRing, today: date) -> Verdict:
+    """The verdict for a stored certificate version: signature first, then status, then dates."""
+    record = _signed_record(certificate, keys)
+    if isinstance(record, SignatureVerdict):
         return Verdict(
             certificate.public_id,
             Outcome.INVALID_SIGNATURE,
-            f"{EXPLANATIONS[Outcome.INVALID_SIGNATURE]} ({signature.explanation})",
+            f"{EXPLANATIONS[Outcome.INVALID_SIGNATURE]} ({record.explanation})",
         )
-    record = CertificateRecord.from_canonical_json(canonical)
     if record.id != certificate.public_id:
         return Verdict(
             certificate.public_id,
@@ -105,7 +123,11 @@ def verdict_for(certificate: Certificate, keys: KeyRing, today: date) -> Verdict
 
 
 def _lookup(session: Session, public_ids: Sequence[str]) -> dict[str, Certificate]:
-    rows = session.scalars(select(Certificate).where(Certificate.public_id.in_(public_ids)))
+    rows = session.scalars(
+        select(Certificate)
+        .options(defer(Certificate.pdf))
+        .where(Certificate.public_id.in_(public_ids))
+    )
     return {row.public_id: row for row in rows}
 
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from app.config import Settings
 from app.credentials import issuance
-from app.credentials.apikeys import find_api_key
+from app.credentials.apikeys import is_valid_api_key
 from app.credentials.ids import InvalidCertificateId, parse_certificate_id
 from app.credentials.issuance import (
     Actor,
@@ -182,7 +182,7 @@ def _bearer(request: Request) -> str:
 def throttle_anonymous(request: Request, db: Session) -> None:
     """Rate-limit verification by client address unless a valid verifier key is presented."""
     presented = _bearer(request)
-    if presented and find_api_key(db, presented) is not None:
+    if presented and is_valid_api_key(db, presented):
         return
     throttle: VerificationThrottle | None = getattr(
         request.app.state, "verification_throttle", None
@@ -219,7 +219,7 @@ def bulk_verification(
 ) -> BulkVerificationOut:
     """Verify up to 1,000 IDs at once. Needs a verifier API key: `Authorization: Bearer ppv_…`."""
     presented = _bearer(request)
-    if not presented or find_api_key(db, presented) is None:
+    if not presented or not is_valid_api_key(db, presented):
         raise Problem(
             401,
             "Bulk verification needs a verifier API key in the Authorization header "
