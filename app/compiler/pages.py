@@ -21,6 +21,7 @@ from app.compiler.models import (
 from app.compiler.yamlsource import MAX_YAML_BYTES, load_yaml, validate
 
 PageKind = Literal["module", "lesson"]
+MAX_PAGE_BYTES = 1024 * 1024
 FRONT_MATTER: dict[tuple[PageKind, bool], type[Strict]] = {
     ("module", False): ModuleFrontMatter,
     ("lesson", False): LessonFrontMatter,
@@ -51,6 +52,22 @@ def compile_page(job: PageJob, ctx: RenderContext) -> PageResult:
     report = Diagnostics(job.path)
     front: dict[str, Any] | None = None
     positions: dict[str, tuple[int, int]] = {}
+    if len(job.data) > MAX_PAGE_BYTES:
+        report.error(
+            1, 1, f"file is {len(job.data) // 1024} KB; a Markdown file may be at most 1024 KB"
+        )
+        empty = RenderedBody(
+            segments=[], module_links=[], assessments=[], reflections=[], images=[], empty=False
+        )
+        return PageResult(
+            path=job.path,
+            kind=job.kind,
+            lang=job.lang,
+            front=None,
+            positions={},
+            diagnostics=report.items,
+            body=empty,
+        )
     try:
         text = job.data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -166,6 +166,12 @@ CASES: dict[str, tuple[Edit, list[str]]] = {
             f"{OPEN_QUESTIONS}:13:1: error: image 'images/talking.svg' is 1074 KB; the limit is 1024 KB"
         ],
     ),
+    "Markdown file too big": (
+        lambda c: c.write(
+            PRACTICE, "---\nid: practice\ntitle: Practice\n---\n" + "word " * 220_000
+        ),
+        [f"{PRACTICE}:1:1: error: file is 1074 KB; a Markdown file may be at most 1024 KB"],
+    ),
     "unknown assessment reference": (
         lambda c: c.replace(
             PRACTICE, "@[assessment](listening-role-play)", "@[assessment](listening-roleplay)"
