@@ -241,6 +241,8 @@ async def attempt_post(request: Request, attempt_id: int, db: DB, user: CurrentU
     attempt = _own_attempt(db, user, attempt_id)
     form = await request.form()
     action = form.get("action", "save")
+    if assess.close_if_expired(db, attempt) or attempt.submitted_how == "time-up":
+        return RedirectResponse(f"/attempts/{attempt.id}/review?late=1", status_code=303)
     if attempt.submitted:
         return RedirectResponse(f"/attempts/{attempt.id}/review?already=1", status_code=303)
     raw = answers_from_form(assess.public_items(db, attempt), form)
