@@ -61,7 +61,9 @@ class AttemptPlan:
                 PlanEntry(str(e["id"]), tuple(str(o) for o in e["options"])) for e in data["items"]
             )
             return cls(str(data["assessment_id"]), int(data["seed"]), entries)
-        except (KeyError, TypeError) as error:
+        except PlanError:
+            raise
+        except (KeyError, TypeError, ValueError) as error:
             raise PlanError(f"not an attempt plan: {error!r}") from error
 
     def entry(self, item_id: str) -> PlanEntry:

@@ -93,7 +93,13 @@ def test_plan_round_trips_through_json() -> None:
 
 @pytest.mark.parametrize(
     "stored",
-    [{}, {"version": 99, "assessment_id": "x", "seed": 1, "items": []}, {"version": 1, "seed": 1}],
+    [
+        {},
+        {"version": 99, "assessment_id": "x", "seed": 1, "items": []},
+        {"version": 1, "seed": 1},
+        {"version": 1, "assessment_id": "x", "seed": "abc", "items": []},
+        {"version": 1, "assessment_id": "x", "seed": 1, "items": [{"id": "q"}]},
+    ],
 )
 def test_a_broken_stored_plan_is_rejected(stored: dict[str, Any]) -> None:
     with pytest.raises(PlanError):
