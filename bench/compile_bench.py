@@ -178,7 +178,7 @@ def main() -> None:
         cache, out = Path(temporary) / "cache", Path(temporary) / "releases"
         full, first_hash = timed_build(root, cache, out, args.workers)
         print(f"peerpath full build (cold cache): {full:.2f} s, {files / full:.0f} files/s")
-        changed = root / "modules" / "module-0500" / "01-lesson.md"
+        changed = root / "modules" / f"module-{args.modules // 2:04d}" / "01-lesson.md"
         changed.write_text(changed.read_text() + "\nOne more sentence.\n")
         rebuild, second_hash = timed_build(root, cache, out, args.workers)
         assert second_hash != first_hash
