@@ -1,0 +1,62 @@
+"""Real-browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium, installed by
+.ci/run; Playwright never downloads a browser here) against `peerpath serve` on 127.0.0.1.
+Skipped, with the reason, when Chromium or Playwright is missing."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.harness import SAMPLE_CURRICULUM, Server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+    "--no-first-run",
+    "--headless",
+]
+
+try:
+    from playwright.sync_api import Browser, sync_playwright
+except ImportError:  # pragma: no cover - the e2e extra is not installed
+    sync_playwright = None  # type: ignore[assignment]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = None
+    if sync_playwright is None:
+        reason = "Playwright is not installed (pip install -e '.[e2e]')"
+    elif not CHROMIUM.exists():
+        reason = "Debian's Chromium is not installed (apt-get install chromium; .ci/run does)"
+    for item in items:
+        if item.path.parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.e2e)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data = tmp_path_factory.mktemp("e2e")
+    running = Server(f"sqlite:///{data}/e2e.db", curriculum=SAMPLE_CURRICULUM, data_dir=data)
+    running.start()
+    yield running
+    running.kill()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
