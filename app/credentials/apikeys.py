@@ -9,10 +9,11 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.store.base import utcnow
 from app.store.certificates import VerifierApiKey
 
 KEY_PREFIX = "ppv_"
+RECHECK_SECONDS = 30.0
+_recently_valid: dict[str, float] = {}
 
 
 def _hash(key: str) -> str:
@@ -40,10 +41,6 @@ def find_api_key(session: Session, presented: str) -> VerifierApiKey | None:
     ).one_or_none()
 
 
-_recently_valid: dict[str, float] = {}
-RECHECK_SECONDS = 30.0
-
-
 def is_valid_api_key(session: Session, presented: str) -> bool:
     """Whether the key is active; a valid answer is remembered for 30 s, so revoking a key
     takes effect within half a minute on every process."""
@@ -57,12 +54,4 @@ def is_valid_api_key(session: Session, presented: str) -> bool:
     if len(_recently_valid) > 1000:
         _recently_valid.clear()
     _recently_valid[digest] = now + RECHECK_SECONDS
-    return True
-
-
-def revoke_api_key(session: Session, prefix: str) -> bool:
-    row = session.scalars(select(VerifierApiKey).where(VerifierApiKey.prefix == prefix)).first()
-    if row is None or row.revoked_at is not None:
-        return False
-    row.revoked_at = utcnow()
     return True

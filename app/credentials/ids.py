@@ -68,11 +68,3 @@ def parse_certificate_id(text: str) -> str:
             "the others. Check each character against the certificate."
         )
     return format_certificate_id(body)
-
-
-def is_certificate_id(text: str) -> bool:
-    try:
-        parse_certificate_id(text)
-    except InvalidCertificateId:
-        return False
-    return True
