@@ -1,7 +1,7 @@
 """Benchmark: compile a synthetic 1000-module curriculum, rebuild after one change, and build
 the same Markdown with MkDocs.
 
-    .venv/bin/python bench/compile_bench.py [--modules 1000] [--workers N] [--skip-mkdocs]
+    .venv/bin/python bench/compile_bench.py [--modules 1000] [--workers N] [--skip-mkdocs] [--repeat 2]
 
 Each module is a module.md (front matter and a short overview) and one lesson of about 800
 words with headings, lists, a table, links, callouts, a reflection and a glossary term.
@@ -169,21 +169,29 @@ def main() -> None:
     parser.add_argument("--modules", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--skip-mkdocs", action="store_true")
+    parser.add_argument("--repeat", type=int, default=2, help="report the best of N runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="peerpath-bench-") as temporary:
         root = Path(temporary) / "curriculum"
         files = generate(root, args.modules)
         words = sum(len(p.read_text().split()) for p in (root / "modules").rglob("*.md"))
         print(f"{args.modules} modules, {files} Markdown files, {words} words")
-        cache, out = Path(temporary) / "cache", Path(temporary) / "releases"
-        full, first_hash = timed_build(root, cache, out, args.workers)
+        fulls, rebuilds = [], []
+        for attempt in range(args.repeat):  # best of N: the machine may be shared
+            cache = Path(temporary) / f"cache-{attempt}"
+            out = Path(temporary) / f"releases-{attempt}"
+            full, first_hash = timed_build(root, cache, out, args.workers)
+            changed = root / "modules" / f"module-{args.modules // 2:04d}" / "01-lesson.md"
+            changed.write_text(changed.read_text() + f"\nOne more sentence ({attempt}).\n")
+            rebuild, second_hash = timed_build(root, cache, out, args.workers)
+            assert second_hash != first_hash
+            fulls.append(full)
+            rebuilds.append(rebuild)
+        full, rebuild = min(fulls), min(rebuilds)
         print(f"peerpath full build (cold cache): {full:.2f} s, {files / full:.0f} files/s")
-        changed = root / "modules" / f"module-{args.modules // 2:04d}" / "01-lesson.md"
-        changed.write_text(changed.read_text() + "\nOne more sentence.\n")
-        rebuild, second_hash = timed_build(root, cache, out, args.workers)
-        assert second_hash != first_hash
         print(
-            f"peerpath rebuild after changing one module: {rebuild:.3f} s ({full / rebuild:.1f}× faster than full)"
+            f"peerpath rebuild after changing one module: {rebuild:.3f} s "
+            f"({full / rebuild:.1f}× faster than the full build)"
         )
         if not args.skip_mkdocs:
             for nav, label in ((False, "nav: []"), (True, "default automatic nav")):
