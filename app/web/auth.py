@@ -182,16 +182,20 @@ def csrf_token(request: Request, db: Session) -> str:
     return _expected_csrf(request, caller(request, db)) or ""
 
 
-async def _verify_csrf(request: Request, db: DB) -> None:
+async def _sent_csrf_token(request: Request) -> str:
+    """The token the request carries: the `X-CSRF-Token` header (API) or the form field."""
+    if _is_api(request):
+        return request.headers.get("x-csrf-token", "")
+    form = await request.form()
+    value = form.get("csrf_token", "")
+    return value if isinstance(value, str) else ""
+
+
+def _verify_csrf(request: Request, db: DB, sent: Annotated[str, Depends(_sent_csrf_token)]) -> None:
+    # Sync on purpose: it queries the database, which must never block the event loop.
     found = caller(request, db)
     if found is not None and found.via == "bearer":
         return
-    if _is_api(request):
-        sent = request.headers.get("x-csrf-token", "")
-    else:
-        form = await request.form()
-        value = form.get("csrf_token", "")
-        sent = value if isinstance(value, str) else ""
     expected = _expected_csrf(request, found)
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise Problem(
