@@ -101,6 +101,17 @@ def install_error_handlers(app: FastAPI) -> None:
             ),
         )
 
+    @app.exception_handler(OverflowError)
+    async def _id_too_large(request: Request, exc: OverflowError) -> Response:
+        # SQLite cannot bind an integer beyond 64 bits, such as /attempts/99999999999999999999:
+        # no row has such an id, so it is a 404 rather than a server error.
+        if "too large to convert to SQLite" not in str(exc):
+            return await _unexpected(request, exc)
+        return problem_response(
+            request,
+            Problem(404, "There is nothing at this address. Check the link, or go back."),
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
