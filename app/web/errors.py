@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -65,6 +66,12 @@ def problem_response(request: Request, problem: Problem) -> Response:
     return response
 
 
+def _out_of_range(exc: Exception) -> bool:
+    if isinstance(exc, OverflowError):
+        return "too large to convert to SQLite" in str(exc)
+    return isinstance(exc, DataError) and getattr(exc.orig, "sqlstate", None) == "22003"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
@@ -102,14 +109,20 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OverflowError)
-    async def _id_too_large(request: Request, exc: OverflowError) -> Response:
-        # SQLite cannot bind an integer beyond 64 bits, such as /attempts/99999999999999999999:
-        # no row has such an id, so it is a 404 rather than a server error.
-        if "too large to convert to SQLite" not in str(exc):
+    @app.exception_handler(DataError)
+    async def _number_out_of_range(request: Request, exc: Exception) -> Response:
+        # A number the database cannot hold, such as /attempts/99999999999999999999 (SQLite
+        # cannot bind it; PostgreSQL says 22003): no row has such an id, so not a server error.
+        if not _out_of_range(exc):
             return await _unexpected(request, exc)
+        if request.method in ("GET", "HEAD"):
+            return problem_response(
+                request,
+                Problem(404, "There is nothing at this address. Check the link, or go back."),
+            )
         return problem_response(
             request,
-            Problem(404, "There is nothing at this address. Check the link, or go back."),
+            Problem(422, "A number in this request is too large.", slug="invalid-request"),
         )
 
     @app.exception_handler(Exception)
