@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.accounts.sessions import end_all_sessions
@@ -91,20 +92,26 @@ def _export_enrolment(session: Session, enrolment: Enrolment) -> dict[str, Any]:
 def delete_account(session: Session, user: User) -> None:
     """Remove the person's data and reflections and end their sessions.
 
-    The users row itself is dropped, unless a retention check (an issued certificate, a cohort
-    they run) needs it: then it is kept with every personal field replaced.
+    The users row itself is dropped, unless something that must be kept refers to it (a
+    retention check says so, or a foreign key forbids it, such as a rating they gave as a
+    trainer): then it is kept with every personal field replaced. Issued certificates keep
+    their own copy of the holder's name and lose only the link (ON DELETE SET NULL).
     """
     enrolment_ids = select(Enrolment.id).where(Enrolment.user_id == user.id)
     session.execute(delete(Reflection).where(Reflection.enrolment_id.in_(enrolment_ids)))
     session.execute(delete(LessonProgress).where(LessonProgress.enrolment_id.in_(enrolment_ids)))
     session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user.id))
     end_all_sessions(session, user.id)
-    if any(check(session, user.id) for check in RETENTION_CHECKS):
-        user.email = f"deleted-{user.id}@deleted.invalid"
-        user.display_name = "Deleted account"
-        user.password_hash = "!"  # noqa: S105  never a valid argon2 hash, so nobody can log in  # nosec B105
-        user.deleted_at = utcnow()
-    else:
-        session.execute(delete(Enrolment).where(Enrolment.user_id == user.id))
-        session.delete(user)
+    if not any(check(session, user.id) for check in RETENTION_CHECKS):
+        try:
+            with session.begin_nested():
+                session.execute(delete(Enrolment).where(Enrolment.user_id == user.id))
+                session.execute(delete(User).where(User.id == user.id))
+            return
+        except IntegrityError:
+            pass  # a record that must be kept refers to this user
+    user.email = f"deleted-{user.id}@deleted.invalid"
+    user.display_name = "Deleted account"
+    user.password_hash = "!"  # noqa: S105  (never a valid argon2 hash: nobody can log in)
+    user.deleted_at = utcnow()
     session.flush()
