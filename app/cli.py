@@ -134,6 +134,48 @@ def backup(
     typer.echo(f"backed up to {written} (integrity check: ok)")
 
 
+user_cli = typer.Typer(help="Accounts: create users, such as the first administrator.")
+cli.add_typer(user_cli, name="user")
+
+
+@user_cli.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Their email address (they sign in with it).")],
+    name: Annotated[str, typer.Option(help="The name shown to them and on certificates.")],
+    role: Annotated[str, typer.Option(help="trainee, trainer, admin or verifier.")] = "trainee",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create an account (prompts for the password unless --password-stdin)."""
+    import sys
+
+    from app.accounts import ROLES, AccountError, create_user
+    from app.config import Settings
+    from app.store import connect
+
+    if role not in ROLES:
+        typer.echo(f"role: choose one of {', '.join(ROLES)}", err=True)
+        raise typer.Exit(2)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    database = connect(Settings())
+    try:
+        with database.unit_of_work() as session:
+            user = create_user(
+                session, email=email, display_name=name, password=password, role=role
+            )
+            user_id = user.id
+    except AccountError as error:
+        typer.echo(f"{error.field or 'error'}: {error.message}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        database.dispose()
+    typer.echo(f"created {role} account {user_id} for {email.strip().lower()}")
+
+
 certificates_cli = typer.Typer(help="Issue and verify certificates.", no_args_is_help=True)
 keys_cli = typer.Typer(help="The issuer's signing keys.", no_args_is_help=True)
 cli.add_typer(certificates_cli, name="certificates")
