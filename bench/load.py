@@ -185,11 +185,12 @@ async def login_all(base_url: str, emails: list[str], users: int) -> Stats:
 
     async def request(client: httpx.AsyncClient, n: int) -> tuple[bool, str]:
         email = queue.pop() if queue else emails[n % len(emails)]
-        client.cookies.clear()
-        token = csrf_token((await client.get("/login")).text)
-        response = await client.post(
-            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
-        )
+        # A browser of its own: the CSRF seed cookie belongs to it.
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as browser:
+            token = csrf_token((await browser.get("/login")).text)
+            response = await browser.post(
+                "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+            )
         return _expect(response, 303)
 
     return await run_phase(
@@ -243,7 +244,7 @@ def bench_peerpath(label: str, database_url: str, workers: int, options: Options
                 )
             ),
         ]
-        if httpx.get(f"{server.base_url}/verify").status_code == 200:
+        if httpx.get(f"{server.base_url}/verify", timeout=120).status_code == 200:
             phases.append(
                 asyncio.run(
                     run_phase(
@@ -259,6 +260,7 @@ def bench_peerpath(label: str, database_url: str, workers: int, options: Options
             lines.append(stats.line(label))
             for sample in stats.error_samples:
                 lines.append(f"    error: {sample}")
+        print("\n".join(lines), flush=True)
     finally:
         server.cleanup()
     return lines
@@ -408,6 +410,7 @@ def main() -> None:
     args = parser.parse_args()
     options = Options(users=args.users, duration=min(args.duration, 60), trainees=args.trainees)
     chosen = set(args.only or ["sqlite", "postgres", "nginx", "bare"])
+    load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines: list[str] = []
     if chosen & {"nginx", "bare"}:
         html = lesson_html(options)
@@ -430,8 +433,10 @@ def main() -> None:
             lines += bench_peerpath("PeerPath PostgreSQL (2 wkr)", url, 2, options)
         finally:
             drop_postgres_database(url)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"\n{options.users} concurrent users, {options.duration:.0f}s a phase, on {os.cpu_count()} cores"
+        f"\n{options.users} concurrent users, {options.duration:.0f}s a phase, on "
+        f"{os.cpu_count()} cores; load average before/after: {load_before} / {load}"
     )
     print(HEADER)
     print("\n".join(lines))
