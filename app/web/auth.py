@@ -39,10 +39,26 @@ from app.web.errors import Problem, problem_response
 
 
 @dataclass(frozen=True)
+class SignedIn:
+    """What templates may show of the signed-in user: a copy, safe after the session closes
+    (an error page is rendered after its request's transaction was rolled back)."""
+
+    id: int
+    email: str
+    display_name: str
+    role: str
+
+    @classmethod
+    def of(cls, user: User) -> SignedIn:
+        return cls(user.id, user.email, user.display_name, user.role)
+
+
+@dataclass(frozen=True)
 class Caller:
     user: User
     token: str
     via: str  # "cookie" | "bearer"
+    view: SignedIn
 
 
 class LoginRequired(Exception):
@@ -93,7 +109,9 @@ def caller(request: Request, db: Session) -> Caller | None:
     if presented is not None:
         match = user_for_token(db, presented[0])
         if match is not None:
-            result = Caller(user=match[0], token=presented[0], via=presented[1])
+            result = Caller(
+                user=match[0], token=presented[0], via=presented[1], view=SignedIn.of(match[0])
+            )
     request.state.caller = result
     return result
 
@@ -146,7 +164,7 @@ def begin_browser_session(response: Response, request: Request, db: Session, use
         samesite="lax",
         secure=settings.secure_cookies,
     )
-    request.state.caller = Caller(user=user, token=token, via="cookie")
+    request.state.caller = Caller(user=user, token=token, via="cookie", view=SignedIn.of(user))
 
 
 def forget_browser_session(response: Response, request: Request) -> None:
@@ -269,7 +287,7 @@ def _auth_context(request: Request) -> dict[str, Any]:
         token = _expected_csrf(request, found) or ""
         return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
 
-    return {"current_user": found.user if found else None, "csrf_input": csrf_input}
+    return {"current_user": found.view if found else None, "csrf_input": csrf_input}
 
 
 def install_auth(app: FastAPI) -> None:

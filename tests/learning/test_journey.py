@@ -96,11 +96,8 @@ def test_time_spent_is_counted_between_lesson_events_and_capped_per_visit(
     rewind(db, timedelta(hours=5))  # then left the phone open for 5 hours
     complete(client, *LESSONS[1])
     with db.unit_of_work(write=False) as session:
-        seconds = dict(
-            session.execute(select(LessonProgress.lesson_id, LessonProgress.seconds_spent))
-            .tuples()
-            .all()
-        )
+        rows = session.execute(select(LessonProgress.lesson_id, LessonProgress.seconds_spent))
+        seconds = {lesson_id: spent for lesson_id, spent in rows}
     assert 12 * 60 <= seconds["what-peer-support-is"] < 12 * 60 + 30
     assert 20 * 60 <= seconds["how-this-course-works"] < 20 * 60 + 30
 
