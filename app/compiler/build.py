@@ -38,7 +38,6 @@ FORMAT_VERSION = "peerpath-curriculum/1"
 MAX_ASSESSMENT_BYTES = 1024 * 1024
 _TRANSLATION = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.md$")
 _LESSON_PREFIX = re.compile(r"^\d+-")
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _UNSAFE_SVG = re.compile(rb"(?i)<script|<foreignobject|\son[a-z]+\s*=|javascript:|<!entity")
 
 Progress = Callable[[int, int], None]
@@ -248,7 +247,7 @@ class _Build:
             if path == self.manifest_path:
                 continue
             try:
-                data = yaml.load(path.read_bytes(), Loader=_SafeLoader)  # noqa: S506 (safe loader)
+                data = yaml.safe_load(path.read_bytes())
             except (yaml.YAMLError, OSError, RecursionError):
                 continue
             if isinstance(data, dict) and isinstance(data.get("modules"), list):
