@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
@@ -11,6 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from app import accounts
 from app.accounts import AccountError
+from app.accounts.rate_limits import Limit
 from app.web.auth import (
     CurrentUser,
     begin_browser_session,
@@ -27,6 +29,10 @@ log = logging.getLogger("peerpath.accounts")
 
 FormText = Annotated[str, Form(max_length=2000)]
 Secret = Annotated[str, Form(max_length=accounts.passwords.MAX_LENGTH + 1)]
+
+
+RESET_PER_ACCOUNT = Limit(free=2, window=timedelta(hours=1))  # the 3rd blocks the 4th
+RESET_PER_ADDRESS = Limit(free=20, window=timedelta(hours=1))
 
 
 def client_address(request: Request) -> str:
@@ -167,6 +173,24 @@ def forgot_page(request: Request) -> Response:
 def forgot(
     request: Request, db: DB, settings: AppSettings, tasks: BackgroundTasks, email: FormText
 ) -> Response:
+    # Every request counts, whether or not the account exists (so the limit reveals nothing):
+    # nobody can flood an inbox with reset emails or the mail server with work.
+    buckets = [
+        ("reset:" + accounts.account_bucket(email), RESET_PER_ACCOUNT),
+        ("reset:" + accounts.address_bucket(client_address(request)), RESET_PER_ADDRESS),
+    ]
+    wait = accounts.retry_after(db, [bucket for bucket, _ in buckets])
+    if wait:
+        return _form_page(
+            request,
+            "account/forgot.html",
+            errors={"email": f"Too many reset requests. Wait {wait} seconds and try again."},
+            values={"email": email},
+            status_code=429,
+            headers={"Retry-After": str(wait)},
+        )
+    for bucket, limit in buckets:
+        accounts.record_failure(db, bucket, limit)
     user = accounts.find_user(db, email)
     if user is not None:
         token = accounts.make_reset_token(settings.resolved_secret_key, user)
