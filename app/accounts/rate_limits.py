@@ -29,7 +29,8 @@ class Limit:
 
 
 PER_ACCOUNT = Limit(free=5, window=timedelta(minutes=15))
-PER_ADDRESS = Limit(free=30, window=timedelta(minutes=15))
+# A whole training room may share one address: generous, it only stops mass guessing.
+PER_ADDRESS = Limit(free=100, window=timedelta(minutes=15))
 
 
 def account_bucket(email: str) -> str:
