@@ -63,7 +63,7 @@ def _bounded(limit: int) -> Any:
         if int(length) > limit:
             raise Problem(
                 413,
-                f"The upload is {int(length) // (1024 * 1024)} MB; the limit is "
+                f"The upload is {int(length) / (1024 * 1024):.1f} MB; the limit is "
                 f"{limit // (1024 * 1024)} MB. Nothing was saved.",
                 slug="upload-too-large",
             )
