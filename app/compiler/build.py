@@ -125,6 +125,7 @@ class _ModuleFiles:
     module: str | None = None  # module.md path
     lessons: list[str] = field(default_factory=list)
     translations: dict[str, list[str]] = field(default_factory=dict)  # original -> translations
+    has_images: bool = False
 
 
 class _Build:
@@ -255,20 +256,22 @@ class _Build:
         return listed
 
     def warn_unlisted(self, listed: set[str]) -> None:
-        folder = self.root / "modules"
-        if not folder.is_dir():
+        try:
+            entries = sorted(
+                (e.name, e.path)
+                for e in os.scandir(os.path.join(self.root, "modules"))
+                if e.is_dir()
+            )
+        except OSError:
             return
-        for entry in sorted(folder.iterdir()):
-            if entry.is_dir() and entry.name not in listed:
-                path = (
-                    f"modules/{entry.name}/module.md"
-                    if (entry / "module.md").is_file()
-                    else f"modules/{entry.name}"
-                )
+        for name, full in entries:
+            if name not in listed:
+                has_module = os.path.isfile(os.path.join(full, "module.md"))
+                path = f"modules/{name}/module.md" if has_module else f"modules/{name}"
                 self.report(path).warning(
                     1,
                     1,
-                    f"module folder {entry.name!r} is not listed in any programme manifest; it is not built",
+                    f"module folder {name!r} is not listed in any programme manifest; it is not built",
                 )
 
     def collect_modules(
@@ -283,11 +286,10 @@ class _Build:
             seen.add(module_id)
             folder = f"modules/{module_id}"
             try:
-                entries = sorted(
-                    e.name for e in os.scandir(os.path.join(self.root, folder)) if e.is_file()
-                )
+                scanned = list(os.scandir(os.path.join(self.root, folder)))
             except OSError:
-                entries = []
+                scanned = []
+            entries = sorted(e.name for e in scanned if e.is_file())
             if "module.md" not in entries:
                 line, col = document.value_at(("modules", index))
                 report.error(
@@ -297,6 +299,7 @@ class _Build:
                 )
                 continue
             files = _ModuleFiles(module_id)
+            files.has_images = any(e.name == "images" and e.is_dir() for e in scanned)
             for name in entries:
                 if not name.endswith(".md"):
                     continue
@@ -315,9 +318,9 @@ class _Build:
     def collect_images(self, modules: list[_ModuleFiles]) -> dict[str, ImageFile]:
         images: dict[str, ImageFile] = {}
         for module in modules:
-            folder = self.root / "modules" / module.id / "images"
-            if not folder.is_dir():
+            if not module.has_images:
                 continue
+            folder = self.root / "modules" / module.id / "images"
             for path in sorted(folder.rglob("*")):
                 if path.is_file():
                     data = self.read(path)

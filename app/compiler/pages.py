@@ -22,6 +22,7 @@ from app.compiler.yamlsource import MAX_YAML_BYTES, load_yaml, validate
 
 PageKind = Literal["module", "lesson"]
 MAX_PAGE_BYTES = 1024 * 1024
+CROSS_CHECKED = {"id", "lang", "competencies", "prerequisites"}  # positions the build needs
 FRONT_MATTER: dict[tuple[PageKind, bool], type[Strict]] = {
     ("module", False): ModuleFrontMatter,
     ("lesson", False): LessonFrontMatter,
@@ -81,7 +82,7 @@ def compile_page(job: PageJob, ctx: RenderContext) -> PageResult:
             positions = {
                 ".".join(str(p) for p in path): where
                 for path, where in document.values.items()
-                if 0 < len(path) <= 2
+                if path and path[0] in CROSS_CHECKED and len(path) <= 2
             }
             model = FRONT_MATTER[(job.kind, job.lang is not None)]
             parsed = validate(model, document, report)
