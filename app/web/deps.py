@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import nullcontext
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -34,20 +33,32 @@ def _writes(request: Request) -> bool:
     return bool(getattr(request.scope.get("endpoint"), "records_reading", False))
 
 
-def _sqlite_write_gate(request: Request) -> anyio.Lock | None:
-    """On SQLite, the one lock a process's writing requests queue for, on the event loop.
+# SQLAlchemy's default pool for an SQLite file (QueuePool: 5 connections + 10 overflow).
+SQLITE_READ_CONNECTIONS = 15
 
-    SQLite has one writer at a time. Without this gate every writing request waits for the
-    database lock inside a worker thread, and under load they fill the thread pool, so the
-    request that holds the lock gets no thread to finish in: everything stalls until the
-    busy timeout. Queued here they wait without a thread.
+
+def _gate(request: Request, write: bool) -> anyio.Semaphore:
+    """The gate a request queues at, on the event loop, before it takes a database session.
+
+    A request that waits for the database inside a worker thread (for SQLite's one write
+    lock, or for a free pooled connection) holds that thread. Under load such waiters fill
+    the thread pool, so the request that holds the lock or the connection gets no thread to
+    finish in, and everything stalls until a timeout. So a process lets in only as many
+    units of work as the database can serve at once (one writer on SQLite, the pool's size
+    otherwise), always fewer than the thread pool's 40 threads; the rest wait here, threadless.
     """
     state = request.app.state
-    if not state.settings.is_sqlite:
-        return None
-    gate: anyio.Lock | None = getattr(state, "sqlite_write_gate", None)
+    settings: Settings = state.settings
+    if settings.is_sqlite:
+        name, size = (
+            ("sqlite_write_gate", 1) if write else ("sqlite_read_gate", SQLITE_READ_CONNECTIONS)
+        )
+    else:
+        name, size = "pool_gate", min(settings.db_pool_size + settings.db_max_overflow, 30)
+    gate: anyio.Semaphore | None = getattr(state, name, None)
     if gate is None:
-        gate = state.sqlite_write_gate = anyio.Lock()
+        gate = anyio.Semaphore(size)
+        setattr(state, name, gate)
     return gate
 
 
@@ -55,8 +66,7 @@ async def _db(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: committed before the response is sent, or rolled back."""
     database: Database = request.app.state.database
     write = _writes(request)
-    gate = _sqlite_write_gate(request) if write else None
-    async with gate if gate is not None else nullcontext():
+    async with _gate(request, write):
         session = database.session(write=write)
         try:
             yield session

@@ -63,7 +63,10 @@ def _fuzz(server: Server, *headers: str) -> subprocess.CompletedProcess[str]:
     ]
     for header in headers:
         command += ["-H", header]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    # Run in the server's scratch folder: schemathesis keeps a .schemathesis/ cache where it runs.
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=300, check=False, cwd=server.data_dir
+    )
 
 
 def test_api_as_a_trainee_has_no_server_errors(server: Server) -> None:
