@@ -178,7 +178,7 @@ def _members_page(
     "/train/cohorts/{cohort_id}/roster",
     dependencies=[_bounded(training.cohorts.MAX_ROSTER_BYTES + _UPLOAD_SLACK), verify_csrf],
 )
-async def upload_roster(
+def upload_roster(
     request: Request,
     cohort_id: int,
     db: DB,
@@ -188,7 +188,7 @@ async def upload_roster(
     roster: Annotated[UploadFile, File()],
 ) -> Response:
     cohort = _cohort(db, user, cohort_id)
-    data = await roster.read(training.cohorts.MAX_ROSTER_BYTES + 1)
+    data = roster.file.read(training.cohorts.MAX_ROSTER_BYTES + 1)
     checked = training.check_roster(db, cohort, data)
     if not checked.ok:
         return _members_page(request, db, cohort, errors=checked.errors, status_code=422)
@@ -338,14 +338,14 @@ def authoring(request: Request, db: DB, settings: AppSettings, user: Trainer) ->
     "/train/authoring/upload",
     dependencies=[_bounded(bundles.MAX_COMPRESSED_BYTES + _UPLOAD_SLACK), verify_csrf],
 )
-async def upload_bundle(
+def upload_bundle(
     request: Request,
     db: DB,
     settings: AppSettings,
     user: Trainer,
     bundle: Annotated[UploadFile, File()],
 ) -> Response:
-    data = await bundle.read(bundles.MAX_COMPRESSED_BYTES + 1)
+    data = bundle.file.read(bundles.MAX_COMPRESSED_BYTES + 1)
     try:
         draft = training.draft_from_bundle(data, user, settings.data_dir)
     except training.BundleError as error:
