@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, File, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from app.credentials.ids import InvalidCertificateId, parse_certificate_id
@@ -70,14 +71,15 @@ async def verify_pdf_page(
     file: UploadFile = File(...),
 ) -> Response:
     """Upload a PDF: is it byte for byte a certificate this issuer issued?"""
-    throttle_anonymous(request, db)
+    await run_in_threadpool(throttle_anonymous, request, db)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > PDF_UPLOAD_LIMIT + 64 * 1024:
         raise Problem(413, "That file is larger than 5 MB; choose the certificate PDF itself.")
     pdf = await file.read(PDF_UPLOAD_LIMIT + 1)
     if len(pdf) > PDF_UPLOAD_LIMIT:
         raise Problem(413, "That file is larger than 5 MB; choose the certificate PDF itself.")
-    outcome = pdf_verification_out(verify_pdf(db, pdf, key_ring(settings)), settings)
+    result = await run_in_threadpool(verify_pdf, db, pdf, key_ring(settings))
+    outcome = pdf_verification_out(result, settings)
     return render(
         request,
         "verify_result.html",

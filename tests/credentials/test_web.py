@@ -155,6 +155,8 @@ def test_anonymous_verification_is_rate_limited_with_retry_after(
     with db.unit_of_work() as session:
         key = create_api_key(session, "Board")
     assert client.get(url, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    wrong = client.get(url, headers={"Authorization": "Bearer ppv_not-a-key"})
+    assert wrong.status_code == 401 and "not valid" in wrong.json()["detail"]
 
 
 def test_the_rate_limit_is_shared_by_server_processes(db: Database) -> None:

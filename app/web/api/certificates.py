@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.config import Settings
@@ -180,9 +181,21 @@ def _bearer(request: Request) -> str:
 
 
 def throttle_anonymous(request: Request, db: Session) -> None:
-    """Rate-limit verification by client address unless a valid verifier key is presented."""
+    """Rate-limit verification by client address unless a valid verifier key is presented.
+
+    Call it before the request's own session touches the database: the shared counter is
+    written on a connection of its own, which must not wait for this request's transaction.
+    """
     presented = _bearer(request)
-    if presented and is_valid_api_key(db, presented):
+    if presented:
+        if not is_valid_api_key(db, presented):
+            raise Problem(
+                401,
+                "That verifier API key is not valid (or was withdrawn). Leave the Authorization "
+                "header out to verify without a key, or ask the issuer for a new one.",
+                slug="verifier-key-invalid",
+                headers={"WWW-Authenticate": 'Bearer realm="verification"'},
+            )
         return
     throttle: VerificationThrottle | None = getattr(
         request.app.state, "verification_throttle", None
@@ -236,9 +249,10 @@ async def pdf_verification(request: Request, db: DB, settings: AppSettings) -> P
     """Check that a PDF (the raw request body, `application/pdf`) is exactly as issued."""
     from app.credentials.verification import verify_pdf
 
-    throttle_anonymous(request, db)
+    await run_in_threadpool(throttle_anonymous, request, db)
     pdf = await read_limited(request)
-    return pdf_verification_out(verify_pdf(db, pdf, key_ring(settings)), settings)
+    result = await run_in_threadpool(verify_pdf, db, pdf, key_ring(settings))
+    return pdf_verification_out(result, settings)
 
 
 async def read_limited(request: Request, limit: int = PDF_UPLOAD_LIMIT) -> bytes:
