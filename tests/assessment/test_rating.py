@@ -192,3 +192,40 @@ def test_every_rating_form_needs_its_csrf_token(
             response = rhea.post(path, data=sent, follow_redirects=False)
             assert response.status_code == 403, path
             assert "did not come from this site" in response.text
+
+
+def test_two_edits_racing_on_the_same_version_one_loses_with_stale_edit(
+    trainee: TestClient, trainers: tuple[TestClient, TestClient], db: Database
+) -> None:
+    """The version column, not only the form's version field: an edit computed from a rating
+    another request has changed since is refused at flush time."""
+    from app.assessment import StaleEdit, submit_rating
+    from app.store.accounts import User
+    from app.store.assessment import RolePlayRating, RolePlaySession
+
+    rhea, _ = trainers
+    session_id = open_session(rhea)
+    assert rate(rhea, session_id, {"open-questions": (3, ""), "confidentiality": (3, "")}) == 303
+    slow = db.session()  # a request that loaded the rating (version 1) and is still working
+    rp = slow.get(RolePlaySession, session_id)
+    trainer = slow.scalars(select(User).where(User.display_name == "Rhea")).one()
+    loaded = slow.scalars(select(RolePlayRating)).one()
+    assert loaded.version == 1
+    slow.commit()  # objects stay loaded (expire_on_commit=False), as in a long request
+    with db.unit_of_work() as fast:
+        submit_rating(
+            fast, fast.get(RolePlaySession, session_id),
+            fast.scalars(select(User).where(User.display_name == "Rhea")).one(),
+            {"open-questions": (4, ""), "confidentiality": (3, "")}, expected_version=1,
+        )  # fmt: skip
+    assert rp is not None
+    with pytest.raises(StaleEdit):
+        submit_rating(
+            slow, rp, trainer, {"open-questions": (1, "x"), "confidentiality": (3, "")},
+            expected_version=1,
+        )  # fmt: skip
+    slow.rollback()
+    slow.close()
+    with db.unit_of_work(write=False) as check:
+        final = check.scalars(select(RolePlayRating)).one()
+        assert final.version == 2 and final.levels()["open-questions"] == 4
