@@ -14,7 +14,8 @@ Attempts (tables `attempts`, `free_text_responses`):
 - `attempts_for(session, enrolment, assessment_id)`, `close_if_expired(session, attempt)`.
 
 Free-text feedback moderation:
-- `responses_to_moderate(session)`: answers whose automatic feedback nobody has reviewed.
+- `responses_to_moderate(session, trainer=None)`: unreviewed automatic feedback (of the
+  trainees `trainer` may assess, if given).
 - `confirm_feedback(session, answer, trainer, note="")` / `override_feedback(session, answer,
   trainer, note)`: a trainer's verdict, shown to the trainee, audited.
 
@@ -24,17 +25,18 @@ Role-plays (tables `roleplay_sessions`, `roleplay_ratings`, `harmful_followups`)
   (item → (level, comment)); stale edits raise `StaleEdit`; level 1 opens a follow-up.
 - `visible_ratings(session, rp, viewer)`: blind rule: nothing until the viewer has rated.
 - `session_ratings`, `rating_by`, `sessions_for`, `session_agreement(session, rp)`.
-- `open_followups(session)`, `followups_for(session, rp)`,
+- `open_followups(session, trainer=None)`, `followups_for(session, rp)`,
   `resolve_followup(session, followup, trainer, note)`: audited.
 
 Access: `may_assess(session, user, enrolment)`: admins always; trainers for trainees in the
-cohorts they run, or any trainee with no cohort. Trainer-side functions check it themselves.
+cohorts they run, or any trainee with no cohort. Trainer-side functions check it themselves;
+`assessable_enrolments(user)` is the same rule as a query condition on `Enrolment`.
 
 Standing: `enrolment_standing(session, enrolment) -> Standing(levels, eligibility, hours,
 progress, evidence, unresolved_harmful)` for the dashboard and for certificate issuance.
 """
 
-from app.assessment.access import check_may_assess, may_assess
+from app.assessment.access import assessable_enrolments, check_may_assess, may_assess
 from app.assessment.attempts import (
     GRACE,
     Availability,
@@ -101,6 +103,7 @@ __all__ = [
     "Submission",
     "TimeUp",
     "UnknownAssessment",
+    "assessable_enrolments",
     "attempt_assessment",
     "attempt_review",
     "attempts_for",

@@ -7,6 +7,7 @@ assessed by any trainer. Everyone else (trainees, verifiers) may assess nobody.
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.assessment.errors import NotAllowed
@@ -31,3 +32,13 @@ def check_may_assess(session: Session, user: User, enrolment: Enrolment) -> None
         raise NotAllowed(
             "Only the trainer who runs this trainee's group (or an administrator) can do this."
         )
+
+
+def assessable_enrolments(user: User) -> ColumnElement[bool]:
+    """The same rule as `may_assess`, as a condition on `Enrolment` for queries (queues, lists)."""
+    if user.role == "admin":
+        return true()
+    if user.role != "trainer":
+        return false()
+    runs = select(Cohort.id).where(Cohort.trainer_id == user.id)
+    return or_(Enrolment.cohort_id.is_(None), Enrolment.cohort_id.in_(runs))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from app.assessment.access import check_may_assess
+from app.assessment.access import assessable_enrolments, check_may_assess
 from app.assessment.errors import InvalidAnswers
 from app.audit import record
 from app.store.accounts import User
@@ -16,12 +16,20 @@ from app.store.learning import Enrolment
 MAX_NOTE_CHARS = 5000
 
 
-def responses_to_moderate(session: Session, *, limit: int = 200) -> list[FreeTextResponse]:
-    """Free-text answers whose automatic feedback no trainer has looked at yet, oldest first."""
+def responses_to_moderate(
+    session: Session, trainer: User | None = None, *, limit: int = 200
+) -> list[FreeTextResponse]:
+    """Free-text answers of trainees `trainer` may assess whose automatic feedback no trainer
+    has looked at yet, oldest first."""
     return list(
         session.scalars(
             select(FreeTextResponse)
-            .where(FreeTextResponse.review_status == "automatic")
+            .join(Attempt, Attempt.id == FreeTextResponse.attempt_id)
+            .join(Enrolment, Enrolment.id == Attempt.enrolment_id)
+            .where(
+                FreeTextResponse.review_status == "automatic",
+                assessable_enrolments(trainer) if trainer else true(),
+            )
             .order_by(FreeTextResponse.id)
             .limit(limit)
         )

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.assessment.access import check_may_assess
+from app.assessment.access import assessable_enrolments, check_may_assess
 from app.assessment.errors import InvalidRating, StaleEdit, UnknownAssessment
 from app.audit import record
 from app.catalog import load_release
@@ -223,12 +223,19 @@ def followups_for(session: Session, rp: RolePlaySession) -> list[HarmfulFollowUp
     )
 
 
-def open_followups(session: Session, *, limit: int = 200) -> list[HarmfulFollowUp]:
-    """Unresolved level-1 ratings across all sessions, oldest first (for a trainers' queue)."""
+def open_followups(
+    session: Session, trainer: User | None = None, *, limit: int = 200
+) -> list[HarmfulFollowUp]:
+    """Unresolved level-1 ratings of trainees `trainer` may assess, oldest first (a queue)."""
     return list(
         session.scalars(
             select(HarmfulFollowUp)
-            .where(HarmfulFollowUp.resolved_at.is_(None))
+            .join(RolePlaySession, RolePlaySession.id == HarmfulFollowUp.session_id)
+            .join(Enrolment, Enrolment.id == RolePlaySession.enrolment_id)
+            .where(
+                HarmfulFollowUp.resolved_at.is_(None),
+                assessable_enrolments(trainer) if trainer else true(),
+            )
             .order_by(HarmfulFollowUp.id)
             .limit(limit)
         )

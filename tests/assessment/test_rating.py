@@ -163,6 +163,17 @@ def test_only_the_trainees_own_trainer_may_rate(
     assert rhea.get(page).status_code == 403
     assert rate(rhea, session_id, {"open-questions": (3, ""), "confidentiality": (3, "")}) == 403
     assert sol.get(page).status_code == 200
+    assert (
+        rate(sol, session_id, {"open-questions": (1, "dismissive"), "confidentiality": (3, "")})
+        == 303
+    )
+    with db.unit_of_work(write=False) as session:
+        from app.assessment import open_followups
+
+        by_name = {u.display_name: u for u in session.scalars(select(User))}
+        assert [f.item_id for f in open_followups(session, by_name["Sol"])] == ["open-questions"]
+        assert open_followups(session, by_name["Rhea"]) == []
+        assert open_followups(session, by_name["Tess Trainee"]) == []
     # Trainees never reach trainer pages, not even their own session.
     assert trainee.get(page).status_code == 403
     assert trainee.get("/train/roleplays").status_code == 403
