@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,8 +54,15 @@ def retry_after(session: Session, buckets: list[str]) -> int:
 
 
 def record_failure(session: Session, bucket: str, limit: Limit) -> None:
-    row = _locked_row(session, bucket)
     now = utcnow()
+    # Forget buckets idle for a day, so the table stays small.
+    session.execute(
+        delete(RateLimit).where(
+            RateLimit.window_started_at < now - timedelta(days=1),
+            (RateLimit.blocked_until.is_(None)) | (RateLimit.blocked_until < now),
+        )
+    )
+    row = _locked_row(session, bucket)
     if now - row.window_started_at > limit.window:
         row.failures, row.window_started_at, row.blocked_until = 0, now, None
     row.failures += 1

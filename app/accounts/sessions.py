@@ -20,6 +20,11 @@ def token_hash(token: str) -> str:
 def start_session(session: Session, user: User, *, kind: str, lifetime: timedelta) -> str:
     """A new session for the user; returns the secret token (256 random bits) to give the client."""
     token = secrets.token_urlsafe(32)
+    session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id, UserSession.expires_at <= utcnow()
+        )
+    )
     session.add(
         UserSession(
             token_hash=token_hash(token),

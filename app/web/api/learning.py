@@ -30,6 +30,7 @@ from app.web.api.schemas import (
     ProgressOut,
     ReflectionIn,
     ReflectionOut,
+    ReflectionSavedOut,
     SegmentOut,
 )
 from app.web.auth import CurrentUser, verify_csrf
@@ -253,7 +254,7 @@ def complete(
 
 @router.put(
     "/enrolments/{programme}/lessons/{module_id}/{lesson_id}/reflections/{prompt_id}",
-    response_model=ReflectionOut,
+    response_model=ReflectionSavedOut,
     dependencies=[verify_csrf],
 )
 def save_reflection(
@@ -273,7 +274,7 @@ def save_reflection(
     if prompt_id not in release.lesson(module_id, lesson_id).reflection_ids:
         raise Problem(404, "This lesson has no such reflection prompt.")
 
-    def write() -> tuple[int, ReflectionOut]:
+    def write() -> tuple[int, ReflectionSavedOut]:
         saved = learning.save_reflection(
             db,
             enrolment,
@@ -283,9 +284,12 @@ def save_reflection(
             body.text,
             shared_with_trainer=body.shared_with_trainer,
         )
-        out = _reflection_out(saved)
-        assert out is not None
-        return 200, out
+        return 200, ReflectionSavedOut(
+            prompt_id=saved.prompt_id,
+            characters=len(saved.text),
+            shared_with_trainer=saved.shared_with_trainer,
+            updated_at=saved.updated_at,
+        )
 
     response = run_once(request, db, user, key, body, write)
     response.headers["Cache-Control"] = "no-store"

@@ -167,6 +167,16 @@ class ReflectionOut(BaseModel):
     updated_at: datetime
 
 
+class ReflectionSavedOut(BaseModel):
+    """The answer to saving a reflection: it does not repeat the text, so no copy of it is
+    kept with the idempotency record."""
+
+    prompt_id: str
+    characters: int
+    shared_with_trainer: bool
+    updated_at: datetime
+
+
 class SegmentOut(BaseModel):
     kind: str
     html: str
