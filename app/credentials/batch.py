@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import resource
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -30,6 +31,12 @@ from app.store.certificates import Certificate
 from app.store.learning import Enrolment
 
 ProgressOf = Callable[[Session, Enrolment], ProgrammeProgress]
+RENDER_MEMORY_LIMIT = 4 * 1024**3  # address space per rendering process
+
+
+def _limit_worker() -> None:
+    """Cap a rendering process's memory, so a runaway template fails alone."""
+    resource.setrlimit(resource.RLIMIT_AS, (RENDER_MEMORY_LIMIT, RENDER_MEMORY_LIMIT))
 
 
 @dataclass
@@ -109,7 +116,9 @@ def issue_batch(
         pending.clear()
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_limit_worker
+    ) as pool:
         waiting: dict[Future[RenderedCertificate], IssuePlan] = {}
         queue = iter(plans)
         for plan in queue:  # keep every worker busy, a few plans ahead

@@ -12,9 +12,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol, cast
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from app.credentials.ids import InvalidCertificateId, new_certificate_id, parse_certificate_id
 from app.credentials.keys import KeyRing
@@ -71,7 +72,9 @@ def _unknown(typed: str, message: str | None = None) -> Verdict:
 _checked: dict[tuple[str, str, str], CertificateRecord] = {}
 
 
-def _signed_record(certificate: Certificate, keys: KeyRing) -> CertificateRecord | SignatureVerdict:
+def _signed_record(
+    certificate: StoredVersion, keys: KeyRing
+) -> CertificateRecord | SignatureVerdict:
     """The record if its signature checks out (remembered: a signed record never changes)."""
     cache_key = (certificate.record_json, certificate.signature, certificate.kid)
     record = _checked.get(cache_key)
@@ -88,7 +91,7 @@ def _signed_record(certificate: Certificate, keys: KeyRing) -> CertificateRecord
     return record
 
 
-def verdict_for(certificate: Certificate, keys: KeyRing, today: date) -> Verdict:
+def verdict_for(certificate: StoredVersion, keys: KeyRing, today: date) -> Verdict:
     """The verdict for a stored certificate version: signature first, then status, then dates."""
     record = _signed_record(certificate, keys)
     if isinstance(record, SignatureVerdict):
@@ -122,13 +125,35 @@ def verdict_for(certificate: Certificate, keys: KeyRing, today: date) -> Verdict
     )
 
 
-def _lookup(session: Session, public_ids: Sequence[str]) -> dict[str, Certificate]:
-    rows = session.scalars(
-        select(Certificate)
-        .options(defer(Certificate.pdf))
-        .where(Certificate.public_id.in_(public_ids))
-    )
-    return {row.public_id: row for row in rows}
+class StoredVersion(Protocol):
+    """The columns of a stored certificate version that verification reads."""
+
+    public_id: str
+    record_json: str
+    signature: str
+    kid: str
+    status: str
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    superseded_by: str | None
+
+
+_COLUMNS = (
+    Certificate.public_id,
+    Certificate.record_json,
+    Certificate.signature,
+    Certificate.kid,
+    Certificate.status,
+    Certificate.revoked_at,
+    Certificate.revocation_reason,
+    Certificate.superseded_by,
+)
+
+
+def _lookup(session: Session, public_ids: Sequence[str]) -> dict[str, StoredVersion]:
+    """Plain rows, not ORM objects (and never the PDF bytes): the hot path of verification."""
+    rows = session.execute(select(*_COLUMNS).where(Certificate.public_id.in_(public_ids)))
+    return {row.public_id: cast(StoredVersion, row) for row in rows}
 
 
 def verify_certificate(

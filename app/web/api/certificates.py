@@ -217,13 +217,13 @@ def throttle_anonymous(request: Request, db: Session) -> None:
 
 
 @router.get("/{certificate_id}/verification", response_model=VerificationOut)
-def verification(
-    certificate_id: str, request: Request, db: DB, settings: AppSettings
-) -> VerificationOut:
+def verification(certificate_id: str, request: Request, db: DB, settings: AppSettings) -> Response:
     """Verify one certificate ID (as printed, any case, with or without dashes). Public."""
     throttle_anonymous(request, db)
     verdict = verify_many(db, [certificate_id[:80]], key_ring(settings))[0]
-    return verification_out(verdict, settings)
+    # Already a validated model: serialised once, not re-validated against response_model.
+    body = verification_out(verdict, settings).model_dump_json()
+    return Response(body, media_type="application/json")
 
 
 @router.post("/verifications", response_model=BulkVerificationOut)
