@@ -14,10 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import learning
+from app.assessment import enrolment_standing
 from app.catalog import load_release
 from app.compiler import Release
+from app.scoring.competence import LEVEL_LABELS
+from app.store.assessment import Attempt
 from app.store.base import utcnow
-from app.store.learning import Cohort, LessonProgress, Reflection
+from app.store.certificates import Certificate
+from app.store.learning import Cohort, Enrolment, LessonProgress, Reflection
 from app.training.cohorts import Member, members
 
 DEFAULT_STUCK_DAYS = 7
@@ -152,10 +156,21 @@ def cohort_dashboard(
     now = now or utcnow()
     release = load_release(session, cohort.release_id)
     people = members(session, cohort)
-    progress = _progress_rows(session, [m.enrolment.id for m in people])
+    ids = [m.enrolment.id for m in people]
+    progress = _progress_rows(session, ids)
+    attempts = _attempts(session, ids)
+    certificates = _certificates(session, ids)
     rows = [
         _trainee_row(
-            session, member, progress.get(member.enrolment.id, []), cohort, release, now, stuck_days
+            session,
+            member,
+            progress.get(member.enrolment.id, []),
+            attempts.get(member.enrolment.id, []),
+            certificates.get(member.enrolment.id),
+            cohort,
+            release,
+            now,
+            stuck_days,
         )
         for member in people
     ]
@@ -194,10 +209,58 @@ def _progress_rows(session: Session, enrolment_ids: list[int]) -> dict[int, list
     return found
 
 
+def _attempts(session: Session, enrolment_ids: list[int]) -> dict[int, list[Attempt]]:
+    """Submitted attempts per enrolment, oldest first."""
+    found: dict[int, list[Attempt]] = defaultdict(list)
+    if not enrolment_ids:
+        return found
+    for attempt in session.scalars(
+        select(Attempt)
+        .where(Attempt.enrolment_id.in_(enrolment_ids), Attempt.submitted_at.is_not(None))
+        .order_by(Attempt.submitted_at, Attempt.id)
+    ):
+        found[attempt.enrolment_id].append(attempt)
+    return found
+
+
+def _certificates(session: Session, enrolment_ids: list[int]) -> dict[int, Certificate]:
+    """Each enrolment's newest certificate version (issued, revoked or superseded)."""
+    found: dict[int, Certificate] = {}
+    if not enrolment_ids:
+        return found
+    for certificate in session.scalars(
+        select(Certificate)
+        .where(Certificate.enrolment_id.in_(enrolment_ids))
+        .order_by(Certificate.issued_at, Certificate.id)
+    ):
+        assert certificate.enrolment_id is not None
+        found[certificate.enrolment_id] = certificate
+    return found
+
+
+def failing_assessments(attempts: list[Attempt]) -> list[str]:
+    """Assessments whose latest submitted attempt did not pass."""
+    latest: dict[str, Attempt] = {}
+    for attempt in attempts:
+        latest[attempt.assessment_id] = attempt
+    return [aid for aid, attempt in latest.items() if attempt.passed is False]
+
+
+def competency_levels(session: Session, enrolment: Enrolment) -> dict[str, str]:
+    """Each competency's level in words ("Not yet assessed" where there is no evidence)."""
+    standing = enrolment_standing(session, enrolment)
+    return {
+        cid: LEVEL_LABELS[result.level] if standing.assessed(cid) else learning.NOT_YET_ASSESSED
+        for cid, result in standing.levels.items()
+    }
+
+
 def _trainee_row(
     session: Session,
     member: Member,
     rows: list[LessonProgress],
+    attempts: list[Attempt],
+    certificate: Certificate | None,
     cohort: Cohort,
     cohort_release: Release,
     now: datetime,
@@ -232,13 +295,18 @@ def _trainee_row(
     minutes = {(m.id, lesson.id): lesson.minutes for m in release.modules for lesson in m.lessons}
     moments = [enrolment.enrolled_at, enrolment.position_at]
     moments += [r.completed_at for r in rows]
+    moments += [a.submitted_at for a in attempts]
     last = max(m for m in moments if m is not None)
     days_inactive = max(0, (now - last) // timedelta(days=1))
     finished = bool(in_release) and len(completed) == len(in_release)
-    levels = {c.id: c.level for c in learning.competency_summary(session, enrolment, release)}
+    levels = competency_levels(session, enrolment)
     reasons = []
     if days_inactive >= stuck_days and not finished:
         reasons.append(f"no activity for {days_inactive} days")
+    failing = failing_assessments(attempts)
+    if failing:
+        titles = [release.assessments[a].title if a in release.assessments else a for a in failing]
+        reasons.append(f"latest attempt not passed: {', '.join(titles)}")
     return TraineeRow(
         user_id=member.user.id,
         name=member.user.display_name,
@@ -256,6 +324,9 @@ def _trainee_row(
             for c in cohort_release.programme.competencies
         ],
         stuck_reasons=reasons,
+        failed_attempts=sum(a.passed is False for a in attempts),
+        certificate_id=certificate.public_id if certificate else "",
+        certificate_status=certificate.status if certificate else "none",
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from app import accounts, learning, training
+from app import accounts, assessment, learning, training
 from app.catalog import current_record, load_release, programme_records, release_of
 from app.store.accounts import User
 from app.store.learning import Cohort
@@ -223,10 +223,33 @@ def trainee_page(request: Request, cohort_id: int, user_id: int, db: DB, user: T
             "enrolment": found.enrolment,
             "release": release,
             "progress": learning.load_progress(db, found.enrolment, release),
-            "competencies": learning.competency_summary(db, found.enrolment, release),
+            "standing": assessment.enrolment_standing(db, found.enrolment),
+            "evidence": training.trainee_evidence(db, found.enrolment, user),
             "reflections": training.shared_reflections(db, found.enrolment.id),
         },
     )
+
+
+# --- ratings and moderation (lists over the assessment records) -----------------------------
+
+
+@router.get("/train/ratings")
+def ratings(request: Request, db: DB, user: Trainer) -> Response:
+    return render(
+        request,
+        "train_ratings.html",
+        {"queue": training.rating_queue(db, user), "followups": training.follow_ups(db, user)},
+    )
+
+
+@router.get("/train/ratings/agreement")
+def agreement(request: Request, db: DB, user: Trainer) -> Response:
+    return render(request, "train_agreement.html", {"rows": training.rater_agreement(db, user)})
+
+
+@router.get("/train/moderation")
+def moderation(request: Request, db: DB, user: Trainer) -> Response:
+    return render(request, "train_moderation.html", {"lines": training.moderation_queue(db, user)})
 
 
 # --- the JSON API -------------------------------------------------------------------------------
