@@ -112,6 +112,6 @@ def delete_account(session: Session, user: User) -> None:
             pass  # a record that must be kept refers to this user
     user.email = f"deleted-{user.id}@deleted.invalid"
     user.display_name = "Deleted account"
-    user.password_hash = "!"  # noqa: S105  (never a valid argon2 hash: nobody can log in)
+    user.password_hash = "!"  # noqa: S105  never a valid argon2 hash, so nobody can log in  # nosec B105
     user.deleted_at = utcnow()
     session.flush()
