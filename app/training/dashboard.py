@@ -18,7 +18,7 @@ from app.assessment import enrolment_standing
 from app.catalog import load_release
 from app.compiler import Release
 from app.scoring.competence import LEVEL_LABELS
-from app.store.assessment import Attempt
+from app.store.assessment import Attempt, RolePlayRating, RolePlaySession
 from app.store.base import utcnow
 from app.store.certificates import Certificate
 from app.store.learning import Cohort, Enrolment, LessonProgress, Reflection
@@ -160,6 +160,7 @@ def cohort_dashboard(
     progress = _progress_rows(session, ids)
     attempts = _attempts(session, ids)
     certificates = _certificates(session, ids)
+    rated = _rated(session, ids)
     rows = [
         _trainee_row(
             session,
@@ -167,6 +168,7 @@ def cohort_dashboard(
             progress.get(member.enrolment.id, []),
             attempts.get(member.enrolment.id, []),
             certificates.get(member.enrolment.id),
+            member.enrolment.id in rated,
             cohort,
             release,
             now,
@@ -238,6 +240,20 @@ def _certificates(session: Session, enrolment_ids: list[int]) -> dict[int, Certi
     return found
 
 
+def _rated(session: Session, enrolment_ids: list[int]) -> set[int]:
+    """Enrolments with at least one rated role-play."""
+    if not enrolment_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(RolePlaySession.enrolment_id)
+            .join(RolePlayRating, RolePlayRating.session_id == RolePlaySession.id)
+            .where(RolePlaySession.enrolment_id.in_(enrolment_ids))
+            .distinct()
+        )
+    )
+
+
 def failing_assessments(attempts: list[Attempt]) -> list[str]:
     """Assessments whose latest submitted attempt did not pass."""
     latest: dict[str, Attempt] = {}
@@ -261,6 +277,7 @@ def _trainee_row(
     rows: list[LessonProgress],
     attempts: list[Attempt],
     certificate: Certificate | None,
+    rated: bool,
     cohort: Cohort,
     cohort_release: Release,
     now: datetime,
@@ -299,7 +316,9 @@ def _trainee_row(
     last = max(m for m in moments if m is not None)
     days_inactive = max(0, (now - last) // timedelta(days=1))
     finished = bool(in_release) and len(completed) == len(in_release)
-    levels = competency_levels(session, enrolment)
+    # Levels come only from submitted attempts and rated role-plays: without either, every
+    # competency is "not yet assessed" and the (costlier) standing need not be worked out.
+    levels = competency_levels(session, enrolment) if attempts or rated else {}
     reasons = []
     if days_inactive >= stuck_days and not finished:
         reasons.append(f"no activity for {days_inactive} days")
