@@ -4,7 +4,7 @@ observed role-play sessions, trainers' rubric ratings and follow-ups of harmful 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -84,7 +84,7 @@ class FreeTextResponse(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy declares it)
 
 
 class RolePlaySession(Base):
@@ -122,7 +122,7 @@ class RolePlayRating(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy declares it)
 
     def levels(self) -> dict[str, int]:
         return {item: int(value["level"]) for item, value in self.items.items()}
