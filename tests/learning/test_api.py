@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from app.store import Database
 from app.store.accounts import User
 from app.store.learning import IdempotencyRecord, LessonProgress
-from tests.journeys import PASSWORD, PROGRAMME, api_token, register
+from tests.journeys import PASSWORD, PROGRAMME, api_token, post_form, register
 
 BASE = f"/api/v1/enrolments/{PROGRAMME}"
 
@@ -268,3 +268,17 @@ def test_the_openapi_document_describes_the_learning_api(client: TestClient) -> 
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/enrolments/{programme}/progress" in paths
     assert "/api/v1/tokens" in paths
+
+
+def test_changing_the_password_revokes_api_tokens_too(client: TestClient) -> None:
+    email = register(client)
+    headers = api_token(client, email)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    token = client.get("/api/v1/me").json()["csrf_token"]
+    assert token
+    post_form(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "a different passphrase"},
+    )
+    assert client.get("/api/v1/me", headers=headers).status_code == 401

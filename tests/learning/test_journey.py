@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -190,3 +191,20 @@ def test_a_new_release_shows_what_changed_and_completed_lessons_carry_over(
     outline = client.get(f"/learn/{PROGRAMME}")
     assert "Version 0.2.0" in outline.text and "newer version" not in outline.text
     assert "3 of 4 lessons completed (75%)" in outline.text
+
+
+def test_reflection_text_never_reaches_the_logs(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "SECRET-DISCLOSURE-never-log-me"
+    caplog.set_level(logging.DEBUG)
+    register(client)
+    enrol(client)
+    page = lesson_url(LESSONS[0])
+    post_form(client, f"{page}/reflections/why-peer-support", {"text": secret}, from_page=page)
+    post_form(
+        client, f"{page}/reflections/why-peer-support", {"text": secret * 800}, from_page=page
+    )  # too long: shown again with an error
+    client.get(page)
+    client.get("/account/export")
+    assert secret not in caplog.text
