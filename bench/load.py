@@ -22,6 +22,7 @@ import asyncio
 import os
 import random
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -105,24 +106,28 @@ async def run_phase(
     """`users` concurrent loops sending `request` until `duration` or `max_requests`."""
     stats = Stats(name)
     budget = max_requests
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
-        deadline = time.monotonic() + duration
+    # One client (one keep-alive connection) per simulated user, made before the clock
+    # starts: httpx's shared async pool slows down sharply with many connections.
+    tls = ssl.create_default_context()
+    clients = [httpx.AsyncClient(base_url=base_url, timeout=30, verify=tls) for _ in range(users)]
 
-        async def user(n: int) -> None:
-            nonlocal budget
-            while time.monotonic() < deadline and budget > 0:
-                budget -= 1
-                started = time.perf_counter()
-                try:
-                    ok, detail = await request(client, n)
-                except httpx.HTTPError as error:
-                    ok, detail = False, f"{type(error).__name__}: {error}"
-                stats.record(time.perf_counter() - started, ok, detail)
+    async def user(n: int) -> None:
+        nonlocal budget
+        while time.monotonic() < deadline and budget > 0:
+            budget -= 1
+            started = time.perf_counter()
+            try:
+                ok, detail = await request(clients[n], n)
+            except httpx.HTTPError as error:
+                ok, detail = False, f"{type(error).__name__}: {error}"
+            stats.record(time.perf_counter() - started, ok, detail)
 
-        started = time.monotonic()
-        await asyncio.gather(*(user(n) for n in range(users)))
-        stats.elapsed = time.monotonic() - started
+    deadline = time.monotonic() + duration
+    started = time.monotonic()
+    await asyncio.gather(*(user(n) for n in range(users)))
+    stats.elapsed = time.monotonic() - started
+    for client in clients:
+        await client.aclose()
     return stats
 
 
