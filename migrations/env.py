@@ -37,7 +37,9 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=Settings().database_url, target_metadata=target_metadata, literal_binds=True)
+    context.configure(
+        url=Settings().database_url, target_metadata=target_metadata, literal_binds=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 else:
