@@ -190,3 +190,48 @@ def test_failed_attempts_show_as_stuck_and_levels_and_certificates_reach_the_csv
     assert row[header.index("Certificate status")] == "none"
     evidence = trainer.client.get(f"/train/cohorts/{cohort_id}/trainees/{trainee.id}").text
     assert "not passed" in evidence and "Observed role-play" in evidence
+
+
+def test_the_certificate_id_and_status_are_on_the_page_and_in_the_csv(
+    app: FastAPI, db: Database
+) -> None:
+    from app.store.certificates import Certificate
+
+    trainer = person(app, db, "trainer")
+    cohort_id = create_cohort(trainer)
+    trainee = person(app, db, "trainee", name="Certified")
+    join(trainee, join_code(db, cohort_id))
+    with db.unit_of_work() as session:
+        enrolment = _enrolment(session, trainee.id)
+        for version, status in ((1, "superseded"), (2, "revoked")):
+            session.add(
+                Certificate(
+                    public_id=f"PP-TEST-000{version}",
+                    lineage_id="PP-TEST-0001",
+                    version=version,
+                    enrolment_id=enrolment.id,
+                    user_id=trainee.id,
+                    programme_id="sample-programme",
+                    holder_name="Certified",
+                    record_json="{}",
+                    signature="sig",
+                    kid="k1",
+                    pdf=b"%PDF",
+                    pdf_sha256="0" * 64,
+                    status=status,
+                    status_list_index=version,
+                    issued_at=utcnow() - timedelta(days=3 - version),
+                )
+            )
+    page = trainer.client.get(f"/train/cohorts/{cohort_id}").text
+    assert "PP-TEST-0002 (revoked)" in page
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                trainer.client.get(f"/train/cohorts/{cohort_id}/export.csv").text.lstrip("\ufeff")
+            )
+        )
+    )
+    header, row = rows[0], rows[1]
+    assert row[header.index("Certificate ID")] == "PP-TEST-0002"
+    assert row[header.index("Certificate status")] == "revoked"
