@@ -245,6 +245,9 @@ def test_only_trainers_and_admins_may_revoke_or_issue(
     )
     assert refused.status_code == 409
     assert refused.json()["unmet"], refused.json()
+    huge = client.post("/api/v1/certificates", json={"enrolment_id": 2**70}, headers=admin)
+    assert huge.status_code == 422
+    assert client.get("/status-lists/99999999999999999999999").status_code in (404, 422)
     again = client.post(
         "/api/v1/certificates", json={"enrolment_id": issued["enrolment_id"]}, headers=admin
     )

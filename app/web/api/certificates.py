@@ -97,7 +97,7 @@ class PdfVerificationOut(BaseModel):
 
 
 class IssueIn(Strict):
-    enrolment_id: int
+    enrolment_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
     holder_name: Annotated[str | None, Field(max_length=200)] = None
 
 
