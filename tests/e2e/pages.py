@@ -3,6 +3,7 @@ script ran (the CSP forbids it), and main pages are photographed at phone and de
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,10 @@ class Audit:
 
 
 def take_screenshots(page: Page, name: str) -> None:
+    """Into docs/screenshots/ in CI (CI=true) or when PEERPATH_SCREENSHOTS is set; a local
+    test run leaves the committed pictures alone."""
+    if not (os.environ.get("CI") or os.environ.get("PEERPATH_SCREENSHOTS")):
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     for label, (width, height) in WIDTHS.items():
