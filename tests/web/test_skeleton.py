@@ -49,3 +49,14 @@ def test_every_page_carries_security_headers_without_allowing_inline_script(
 def test_hsts_is_sent_when_the_request_came_over_tls(client: TestClient) -> None:
     response = client.get("https://testserver/healthz")
     assert response.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_only_trainers_and_admins_see_the_training_link(client: TestClient, db) -> None:  # type: ignore[no-untyped-def]
+    from tests.assessment.conftest import set_role
+    from tests.journeys import register
+
+    register(client, "kai@example.org", name="Kai")
+    assert 'href="/train"' not in client.get("/dashboard").text
+    set_role(db, "kai@example.org", "trainer")
+    page = client.get("/dashboard").text
+    assert 'href="/train"' in page and ">Training<" in page
