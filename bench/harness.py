@@ -1,5 +1,6 @@
-"""A real `peerpath serve` on 127.0.0.1 for benchmarks and crash tests, and the few HTTP steps
-of a trainee's story (register, token, enrol) that they share.
+"""A real `peerpath serve` on 127.0.0.1 for benchmarks and crash tests, the few HTTP steps
+of a trainee's story (register, token, enrol) that they share, and `wrk` (Debian package
+`wrk`) with the Lua scripts in bench/wrk/ to load a server from outside Python.
 
 Everything here talks only to the loopback address: load and crash tests never leave the machine.
 """
@@ -16,16 +17,26 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.scoring import ProgrammeProgress
+    from app.store.learning import Enrolment
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERPATH = Path(sys.executable).with_name("peerpath")
 SAMPLE_CURRICULUM = ROOT / "tests" / "data" / "sample-curriculum"
 PASSWORD = "correct horse battery staple"
 LOOPBACK = "127.0.0.1"
+SECRET_KEY = "bench-secret-key-not-for-production"
+WRK_SCRIPTS = ROOT / "bench" / "wrk"
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -78,7 +89,7 @@ class Server:
             DATABASE_URL=self.database_url,
             PEERPATH_DATA_DIR=str(self.data_dir),
             PEERPATH_CURRICULUM_PATH=str(self.curriculum),
-            PEERPATH_SECRET_KEY="bench-secret-key-not-for-production",
+            PEERPATH_SECRET_KEY=SECRET_KEY,
             PEERPATH_BASE_URL=self.base_url,
         )
         return env
@@ -222,3 +233,201 @@ def first_programme(base_url: str) -> str:
     if not found:
         raise RuntimeError("no programme on the front page")
     return found.group(1)
+
+
+def cookie_header(trainee: Trainee) -> str:
+    """The trainee's cookies as one Cookie header value (what a browser would send)."""
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in trainee.cookies.jar)
+
+
+# --- certificates, straight through the capability ---------------------------------------------
+
+
+def eligible_progress(session: Session, enrolment: Enrolment) -> ProgrammeProgress:
+    """Standing that meets every requirement of the enrolment's programme (for benchmarks:
+    issuing must not depend on a trainee having worked through the whole programme)."""
+    from app.catalog import load_release
+    from app.scoring import CompetencyResult, ProgrammeProgress
+
+    programme = load_release(session, enrolment.release_id).programme
+    return ProgrammeProgress(
+        modules_total=list(programme.modules),
+        modules_completed=set(programme.modules),
+        hours=programme.certification.min_hours + 2.5,
+        knowledge_results={},
+        required_knowledge_checks=[],
+        levels={
+            c.id: CompetencyResult(competency=c.id, core=c.core, level="competent", explanation=())
+            for c in programme.competencies
+        },
+        core_competencies=[c.id for c in programme.competencies if c.core],
+    )
+
+
+def certificate_and_verifier_key(server: Server, email: str) -> tuple[str, str]:
+    """Issue the trainee's certificate in the server's own database and key folder (as a
+    trainer would once they are eligible) and create a verifier API key: (public ID, key)."""
+    from sqlalchemy import select
+
+    from app.config import Settings
+    from app.credentials.apikeys import create_api_key
+    from app.credentials.issuance import Actor, issue_certificate
+    from app.store import connect
+    from app.store.accounts import User
+    from app.store.learning import Enrolment
+
+    settings = Settings(
+        database_url=server.database_url,
+        data_dir=server.data_dir,
+        curriculum_path=server.curriculum,
+        base_url=server.base_url,
+        secret_key=SECRET_KEY,
+    )
+    database = connect(settings)
+    try:
+        with database.unit_of_work() as session:
+            enrolment = session.scalars(
+                select(Enrolment)
+                .join(User, User.id == Enrolment.user_id)
+                .where(User.email == email)
+            ).first()
+            if enrolment is None:
+                raise RuntimeError(f"{email} is not enrolled")
+            certificate = issue_certificate(
+                session,
+                enrolment,
+                eligible_progress(session, enrolment),
+                settings=settings,
+                actor=Actor(None, "load bench"),
+            )
+            key = create_api_key(session, "bench verifier")
+            return certificate.public_id, key
+    finally:
+        database.dispose()
+
+
+# --- wrk ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measurement:
+    """One endpoint under load: how many answers, how fast, how many went wrong."""
+
+    name: str
+    requests: int
+    throughput: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    error_samples: list[str] = field(default_factory=list)
+
+
+def wrk_path() -> str | None:
+    return shutil.which("wrk")
+
+
+_REQUESTS_PER_SECOND = re.compile(r"^Requests/sec:\s+([\d.]+)", re.M)
+_SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+_SUMMARY = re.compile(r"^peerpath-wrk (.*)$", re.M)
+_SAMPLE = re.compile(r"^peerpath-wrk-sample (.*)$", re.M)
+
+
+def parse_wrk(name: str, output: str) -> Measurement:
+    """Read wrk's report: requests/s and socket errors from its own lines, the rest from the
+    line bench/wrk/report.lua's done() hook prints (every script here loads it)."""
+    found = _REQUESTS_PER_SECOND.search(output)
+    summary_line = _SUMMARY.search(output)
+    if not found or not summary_line:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    summary = {
+        key: int(value)
+        for key, value in (pair.split("=") for pair in summary_line.group(1).split())
+    }
+    sockets = _SOCKET_ERRORS.search(output)
+    socket_errors = sum(int(n) for n in sockets.groups()) if sockets else 0
+    # Scripts with a response() hook count every status but the expected one (3xx too);
+    # without one, wrk's own count of answers >= 400 ("Non-2xx or 3xx responses") is it.
+    bad_status = summary["unexpected"] if summary["checked"] else summary["status"]
+    samples = _SAMPLE.findall(output)
+    return Measurement(
+        name=name,
+        requests=summary["requests"],
+        throughput=float(found.group(1)),
+        # report.lua's exact microseconds (the --latency table rounds to three digits).
+        p50_ms=summary["p50"] / 1000,
+        p95_ms=summary["p95"] / 1000,
+        p99_ms=summary["p99"] / 1000,
+        errors=socket_errors + bad_status,
+        error_samples=[
+            *([f"socket errors: {sockets.group(0)}"] if socket_errors and sockets else []),
+            *samples,
+        ],
+    )
+
+
+def run_wrk(
+    name: str,
+    url: str,
+    script: str,
+    args: Sequence[str] = (),
+    *,
+    connections: int = 100,
+    seconds: float = 10,
+    threads: int = 2,
+) -> Measurement:
+    """`wrk` against a loopback URL for a bounded time, with one of bench/wrk/'s scripts.
+
+    The timeout is long on purpose: a slow answer belongs in p99, not in a separate count
+    of requests wrk gave up waiting for (its default is 2 s)."""
+    if not url.startswith(f"http://{LOOPBACK}:"):
+        raise ValueError(f"load only loopback addresses, not {url}")
+    wrk = wrk_path()
+    if wrk is None:
+        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    command = [
+        wrk,
+        f"-t{min(threads, connections)}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "30s",
+        "--latency",
+        "-s",
+        str(WRK_SCRIPTS / script),
+        url,
+        "--",
+        *args,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 90)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return parse_wrk(name, done.stdout)
+
+
+def _cpu_seconds(group: int) -> float:
+    """CPU time used so far by every live process in a process group (Linux /proc)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name (field 2) may hold spaces; the fields after ")" are fixed.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group:  # pgrp
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(group: int, timeout: float = 60, interval: float = 0.5) -> None:
+    """Wait until a server's process group stops using CPU: wrk leaves up to one request per
+    connection in flight when it stops, and a slow server would still be answering them
+    (to nobody) while the next phase is measured."""
+    deadline = time.monotonic() + timeout
+    before = _cpu_seconds(group)
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        now = _cpu_seconds(group)
+        if now - before < 0.05 * interval:
+            return
+        before = now
