@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
@@ -16,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from pydantic import TypeAdapter
+from pydantic import BaseModel
 
 from app.compiler.cache import PageCache
 from app.compiler.diagnostics import Diagnostic, Diagnostics
@@ -30,7 +31,7 @@ from app.compiler.models import (
     ProgrammeManifest,
     Release,
 )
-from app.compiler.pages import PageJob, PageResult, compile_page
+from app.compiler.pages import PageJob, PageKind, PageResult, compile_page
 from app.compiler.yamlsource import YamlDocument, load_yaml, validate
 from app.scoring.definitions import QuestionAssessment, RolePlayAssessment, assessment_adapter
 
@@ -146,6 +147,10 @@ class _Build:
         self.diagnostics: list[Diagnostic] = []
         self.inputs: dict[str, bytes] = {}
         self.pages: dict[str, PageResult] = {}
+        self.page_keys: dict[str, str] = {}  # path -> cache key
+        self.module_keys: dict[str, str] = {}  # module id -> cache key of all its pages
+        self.outputs: dict[str, CompiledModule] = {}  # module id -> compiled, from the snapshot
+        self.not_in_snapshot = 0
         self.elsewhere: set[str] = set()
 
     def close(self) -> None:
@@ -177,6 +182,7 @@ class _Build:
         assessments = self.load_assessments(manifest)
         certificate_files = self.collect_certificate(manifest, document)
         compiled = self.assemble_modules(manifest, document, modules, assessments)
+        self.save_snapshot(manifest.id, compiled)
         self.check_competency_evidence(manifest, document, compiled)
         if any(d.severity == "error" for d in self.diagnostics):
             return None
@@ -335,38 +341,39 @@ class _Build:
         return images
 
     def compile_pages(self, modules: list[_ModuleFiles], ctx: RenderContext) -> None:
-        jobs: list[PageJob] = []
-        for module in modules:
-            paths: list[tuple[str, str, str | None]] = []
-            if module.module:
-                paths.append((module.module, "module", None))
-            paths.extend((lesson, "lesson", None) for lesson in module.lessons)
-            for original, translations in module.translations.items():
-                kind = "module" if original.endswith("/module.md") else "lesson"
-                for translation in translations:
-                    match = _TRANSLATION.match(PurePosixPath(translation).name)
-                    assert match is not None
-                    paths.append((translation, kind, match["lang"]))
-            for path, kind, lang in paths:
-                jobs.append(PageJob(path=path, kind=kind, lang=lang, data=self.read_relative(path)))
         context_key = _context_key(ctx)
         image_keys = _image_keys(ctx)
-        keyed = [(job, _page_key(job, context_key, image_keys)) for job in jobs]
-        total, done = len(keyed), 0
+        keyed: dict[str, list[tuple[PageJob, str]]] = {}  # module id -> its pages and their keys
+        for module in modules:
+            jobs = [
+                PageJob(path=path, kind=kind, lang=lang, data=self.read_relative(path))
+                for path, kind, lang in _pages_of(module)
+            ]
+            keyed[module.id] = [(job, _page_key(job, context_key, image_keys)) for job in jobs]
+            self.module_keys[module.id] = _module_key(key for _, key in keyed[module.id])
+        total = sum(len(pages) for pages in keyed.values())
+        done = 0
         snapshot = _decode_snapshot(self.cache.get_snapshot(ctx.programme))
-        not_in_snapshot = 0
         missing: list[tuple[PageJob, str]] = []
-        for job, key in keyed:
-            result = snapshot.get(key)
-            if result is None:
-                cached = self.cache.get(key)
-                result = _decode(cached) if cached is not None else None
-                not_in_snapshot += 1
-            if result is None or result.path != job.path:
-                missing.append((job, key))
-            else:
-                self.pages[job.path] = result
-                done += 1
+        for module_id, pages in keyed.items():
+            output = snapshot.modules.get(self.module_keys[module_id])
+            if output is not None and output.id == module_id:
+                self.outputs[module_id] = output
+            # A module whose output is not in the snapshot is assembled again: it needs its pages
+            # whole, and the snapshot keeps them without their rendered segments.
+            summaries = snapshot.pages if module_id in self.outputs else {}
+            for job, key in pages:
+                self.page_keys[job.path] = key
+                result = summaries.get(key)
+                if result is None:
+                    cached = self.cache.get(key)
+                    result = _decode(cached) if cached is not None else None
+                    self.not_in_snapshot += 1
+                if result is None or result.path != job.path:
+                    missing.append((job, key))
+                else:
+                    self.pages[job.path] = result
+                    done += 1
         if self.progress:
             self.progress(done, total)
         for batch in _compile_all(missing, ctx, self.workers, self.cache):
@@ -377,11 +384,21 @@ class _Build:
                 done += 1
             if self.progress:
                 self.progress(done, total)
-        if not_in_snapshot > max(16, total // 50):  # a few changed pages come from their files
-            pages = {key: self.pages[job.path] for job, key in keyed}
-            self.cache.put_snapshot(ctx.programme, _snapshot_adapter.dump_json(pages))
-        for job in jobs:
-            self.diagnostics.extend(self.pages[job.path].diagnostics)
+        for pages in keyed.values():
+            for job, _key in pages:
+                self.diagnostics.extend(self.pages[job.path].diagnostics)
+
+    def save_snapshot(self, programme: str, compiled: list[CompiledModule]) -> None:
+        """Keep this build's pages (without segments) and compiled modules for the next one."""
+        if self.not_in_snapshot <= max(16, len(self.page_keys) // 50):
+            return  # a few changed pages are read from their own cache files
+        snapshot = _Snapshot(
+            pages={
+                key: _without_segments(self.pages[path]) for path, key in self.page_keys.items()
+            },
+            modules={self.module_keys[module.id]: module for module in compiled},
+        )
+        self.cache.put_snapshot(programme, snapshot.model_dump_json().encode())
 
     def load_assessments(
         self, manifest: ProgrammeManifest
@@ -592,6 +609,8 @@ class _Build:
             for d in self.diagnostics
         ):
             return None
+        if files.id in self.outputs:
+            return self.outputs[files.id]
         return _compiled_module(front, page, lessons, translations)
 
     def check_translations(
@@ -830,16 +849,46 @@ def _page_key(job: PageJob, context_key: str, image_keys: dict[str, str]) -> str
     return digest.hexdigest()
 
 
-_snapshot_adapter = TypeAdapter(dict[str, PageResult])
+def _pages_of(module: _ModuleFiles) -> list[tuple[str, PageKind, str | None]]:
+    """(path, kind, language of a translation) of each Markdown file of a module."""
+    pages: list[tuple[str, PageKind, str | None]] = []
+    if module.module:
+        pages.append((module.module, "module", None))
+    pages.extend((lesson, "lesson", None) for lesson in module.lessons)
+    for original, translations in module.translations.items():
+        kind: PageKind = "module" if original.endswith("/module.md") else "lesson"
+        for translation in translations:
+            match = _TRANSLATION.match(PurePosixPath(translation).name)
+            assert match is not None
+            pages.append((translation, kind, match["lang"]))
+    return pages
 
 
-def _decode_snapshot(data: bytes | None) -> dict[str, PageResult]:
-    if data is None:
-        return {}
-    try:
-        return _snapshot_adapter.validate_json(data)
-    except ValueError:
-        return {}
+def _module_key(page_keys: Iterable[str]) -> str:
+    """A module's compiled form depends only on its pages (and it exists only when they are
+    free of errors), so the keys of its pages, in order, key it."""
+    return hashlib.sha256("\0".join(page_keys).encode()).hexdigest()
+
+
+class _Snapshot(BaseModel):
+    """The last build's pages by key, without their rendered segments (the checks need the
+    rest), and its compiled modules by module key: one file that spares a rebuild reading,
+    decoding and assembling every unchanged page. It is only an accelerator: every entry is
+    found by a key over its inputs, and a snapshot that does not decode is ignored."""
+
+    pages: dict[str, PageResult]
+    modules: dict[str, CompiledModule]
+
+
+def _without_segments(page: PageResult) -> PageResult:
+    return page.model_copy(update={"body": page.body.model_copy(update={"segments": []})})
+
+
+def _decode_snapshot(data: bytes | None) -> _Snapshot:
+    if data is not None:
+        with contextlib.suppress(ValueError):
+            return _Snapshot.model_validate_json(data)
+    return _Snapshot(pages={}, modules={})
 
 
 def _decode(data: bytes) -> PageResult | None:

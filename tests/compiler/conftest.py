@@ -35,3 +35,21 @@ def curriculum(tmp_path: Path) -> Curriculum:
     root = tmp_path / "curriculum-root"
     shutil.copytree(SAMPLE, root)
     return Curriculum(root)
+
+
+@pytest.fixture
+def large_curriculum(curriculum: Curriculum) -> Curriculum:
+    """The sample with ten more copies of its welcome module: enough pages (over 50) for the
+    compiler to keep a snapshot of a build in its cache."""
+    manifest = curriculum.read("curriculum/sample-programme.yaml")
+    copies = [f"welcome-{n}" for n in range(10)]
+    for copy in copies:
+        shutil.copytree(curriculum.root / "modules" / "welcome", curriculum.root / "modules" / copy)
+        for name in ("module.md", "module.hi.md"):
+            curriculum.replace(f"modules/{copy}/{name}", "id: welcome\n", f"id: {copy}\n")
+    listed = "".join(f"  - {copy}\n" for copy in copies)
+    curriculum.write(
+        "curriculum/sample-programme.yaml",
+        manifest.replace("  - boundaries-basics\n", f"  - boundaries-basics\n{listed}"),
+    )
+    return curriculum
