@@ -1,6 +1,6 @@
 """Certificate benchmark: PDFs per second, a 500-certificate batch, verifications per second.
 
-    .venv/bin/python bench/certificate_bench.py [--batch 500] [--requests 20000] [--seconds 20]
+    .venv/bin/python bench/certificate_bench.py [--batch 500] [--seconds 10] [--connections 100]
 
 1. WeasyPrint alone renders the programme's certificate template (filled once), first and
    steady state; then full issue-and-render (eligibility, signed record, caged fetcher,
@@ -8,7 +8,9 @@
    within 1.3x of WeasyPrint alone.
 2. A batch of `--batch` certificates with `issue_batch` on every core.
 3. Verification requests per second against a real uvicorn server (2 workers) on 127.0.0.1,
-   with a verifier key (anonymous requests are rate-limited). Bounded by count and time.
+   loaded by `wrk` (bench/wrk/verify.lua) with a verifier key (anonymous requests are
+   rate-limited): the JSON API and the HTML page /verify/<id>, each for `--seconds` after a
+   short warm-up. Without wrk (apt-get install wrk) this part is skipped.
 
 Everything runs on loopback in a temporary folder with its own SQLite database (or
 PostgreSQL with --postgres), and is removed afterwards.
@@ -17,7 +19,6 @@ PostgreSQL with --postgres), and is removed afterwards.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shutil
 import signal
@@ -46,30 +47,22 @@ from app.credentials.issuance import (  # noqa: E402
     verify_url,
 )
 from app.credentials.render import PDF_VARIANT, fill_template, qr_code_data_uri  # noqa: E402
-from app.scoring import CompetencyResult, ProgrammeProgress  # noqa: E402
 from app.store import Database, connect  # noqa: E402
 from app.store.accounts import User  # noqa: E402
 from app.store.learning import Enrolment  # noqa: E402
 from app.store.migrate import upgrade  # noqa: E402
+from bench.harness import (  # noqa: E402
+    SECRET_KEY,
+    Measurement,
+    eligible_progress,
+    free_port,
+    run_wrk,
+    wait_until_idle,
+    wrk_path,
+)
 
 LOOPBACK = "127.0.0.1"
 ACTOR = Actor(None, "certificate bench")
-
-
-def eligible_progress(session, enrolment: Enrolment) -> ProgrammeProgress:  # type: ignore[no-untyped-def]
-    programme = load_release(session, enrolment.release_id).programme
-    return ProgrammeProgress(
-        modules_total=list(programme.modules),
-        modules_completed=set(programme.modules),
-        hours=programme.certification.min_hours + 2.5,
-        knowledge_results={},
-        required_knowledge_checks=[],
-        levels={
-            c.id: CompetencyResult(competency=c.id, core=c.core, level="competent", explanation=())
-            for c in programme.competencies
-        },
-        core_competencies=[c.id for c in programme.competencies if c.core],
-    )
 
 
 def make_enrolments(database: Database, count: int, start: int) -> list[int]:
@@ -162,50 +155,12 @@ def bench_batch(database: Database, settings: Settings, size: int) -> tuple[floa
     return elapsed, os.cpu_count() or 1
 
 
-async def _load(port: int, paths: list[str], headers: str, total: int, seconds: float, conns: int):  # type: ignore[no-untyped-def]
-    """A small keep-alive HTTP/1.1 load generator (loopback only, bounded count and time)."""
-    deadline = time.perf_counter() + seconds
-    counts: dict[int, int] = {}
-    sent = 0
-
-    async def worker(n: int) -> None:
-        nonlocal sent
-        reader, writer = await asyncio.open_connection(LOOPBACK, port)
-        i = n
-        while sent < total and time.perf_counter() < deadline:
-            sent += 1
-            path = paths[i % len(paths)]
-            i += conns
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {LOOPBACK}\r\n{headers}\r\n".encode())
-            await writer.drain()
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            await reader.readexactly(length)
-            status = int(status_line.split()[1])
-            counts[status] = counts.get(status, 0) + 1
-        writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(n) for n in range(conns)))
-    return counts, time.perf_counter() - started
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
 def bench_verification(
-    database: Database, settings: Settings, ids: list[str], total: int, seconds: float
-) -> dict[str, object]:
+    database: Database, settings: Settings, ids: list[str], seconds: float, connections: int
+) -> tuple[Measurement, Measurement, dict[int, int]]:
+    """wrk against the JSON API and the HTML page, then 100 anonymous requests in a row."""
+    import httpx
+
     with database.unit_of_work() as session:
         key = create_api_key(session, "bench verifier")
     port = free_port()
@@ -214,7 +169,7 @@ def bench_verification(
         DATABASE_URL=settings.database_url,
         PEERPATH_DATA_DIR=str(settings.data_dir),
         PEERPATH_CURRICULUM_PATH=str(settings.data_dir),
-        PEERPATH_SECRET_KEY="bench-secret-key-not-for-production",
+        PEERPATH_SECRET_KEY=SECRET_KEY,
         PEERPATH_BASE_URL=settings.base_url,
     )
     server = subprocess.Popen(
@@ -222,6 +177,11 @@ def bench_verification(
          "--port", str(port), "--workers", "2", "--log-level", "warning", "--no-access-log"],
         env=env, cwd=ROOT, start_new_session=True,
     )  # fmt: skip
+    base_url = f"http://{LOOPBACK}:{port}"
+    paths = settings.data_dir / "wrk"
+    paths.mkdir(exist_ok=True)
+    (paths / "api.txt").write_text("".join(f"/api/v1/certificates/{i}/verification\n" for i in ids))
+    (paths / "page.txt").write_text("".join(f"/verify/{i}\n" for i in ids))
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -231,25 +191,42 @@ def bench_verification(
             except OSError:
                 time.sleep(0.2)
         time.sleep(2)  # let both workers finish starting
-        paths = [f"/api/v1/certificates/{i}/verification" for i in ids]
-        keyed = f"Authorization: Bearer {key}\r\n"
-        asyncio.run(_load(port, paths, keyed, 500, 10, 8))  # warm-up
-        counts, elapsed = asyncio.run(_load(port, paths, keyed, total, seconds, 32))
-        anonymous, _ = asyncio.run(_load(port, paths[:1], "", 100, 10, 1))
+
+        def measure(name: str, file: str) -> Measurement:
+            def wrk(duration: float) -> Measurement:
+                measured = run_wrk(
+                    name,
+                    base_url,
+                    "verify.lua",
+                    [str(paths / file), key],
+                    connections=connections,
+                    seconds=duration,
+                )
+                wait_until_idle(server.pid)  # what wrk left in flight, answered to nobody
+                return measured
+
+            wrk(2)  # warm-up, not reported
+            return wrk(seconds)
+
+        api = measure("JSON API", "api.txt")
+        page = measure("HTML page", "page.txt")
+        anonymous: dict[int, int] = {}
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            for _ in range(100):
+                status = client.get(f"/api/v1/certificates/{ids[0]}/verification").status_code
+                anonymous[status] = anonymous.get(status, 0) + 1
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    done = sum(counts.values())
-    return {"rps": done / elapsed, "requests": done, "seconds": elapsed, "statuses": counts,
-            "anonymous_statuses": anonymous}  # fmt: skip
+    return api, page, anonymous
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="renders per measurement")
     parser.add_argument("--batch", type=int, default=500)
-    parser.add_argument("--requests", type=int, default=20_000)
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=10, help="wrk's time per endpoint")
+    parser.add_argument("--connections", type=int, default=100, help="wrk's connections")
     parser.add_argument("--postgres", action="store_true", help="use a fresh PostgreSQL database")
     args = parser.parse_args()
 
@@ -268,7 +245,7 @@ def main() -> None:
         database_url=database_url,
         data_dir=folder / "var",
         base_url="https://peerpath.example",
-        secret_key="bench-secret-key-not-for-production",
+        secret_key=SECRET_KEY,
     )
     database = connect(settings)
     try:
@@ -305,15 +282,27 @@ def main() -> None:
             from app.store.certificates import Certificate
 
             ids = list(session.scalars(select(Certificate.public_id)))
-        v = bench_verification(database, settings, ids, args.requests, args.seconds)
-        print(
-            "\n3. verification against uvicorn (2 workers) on 127.0.0.1, verifier key, 32 connections"
+        heading = (
+            f"\n3. verification against uvicorn (2 workers) on 127.0.0.1, verifier key, "
+            f"wrk with {args.connections} connections, {args.seconds:.0f} s each"
         )
-        print(
-            f"   {v['requests']} requests in {v['seconds']:.1f} s: {v['rps']:.0f} requests/s   target > 2000/s: {'met' if v['rps'] > 2000 else 'NOT met'}"
-        )  # type: ignore[operator]
-        print(f"   statuses: {v['statuses']}")
-        print(f"   100 anonymous requests from one address: {v['anonymous_statuses']} (rate limit)")
+        print(heading)
+        if wrk_path() is None:
+            print("   not measured: wrk is not installed (apt-get install wrk)")
+            return
+        api, page, anonymous = bench_verification(
+            database, settings, ids, args.seconds, args.connections
+        )
+        for measured in (api, page):
+            verdict = "met" if measured.throughput > 2000 and not measured.errors else "NOT met"
+            print(
+                f"   {measured.name:<10} {measured.requests:>7} requests  "
+                f"{measured.throughput:7.0f} requests/s  p99 {measured.p99_ms:6.1f} ms  "
+                f"errors {measured.errors}   target > 2000/s: {verdict}"
+            )
+            for sample in measured.error_samples[:3]:
+                print(f"      error: {sample}")
+        print(f"   100 anonymous requests from one address: {anonymous} (rate limit)")
     finally:
         database.dispose()
         shutil.rmtree(folder, ignore_errors=True)
