@@ -419,15 +419,17 @@ def _cpu_seconds(group: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def wait_until_idle(group: int, timeout: float = 60, interval: float = 0.5) -> None:
+def wait_until_idle(group: int, timeout: float = 30, interval: float = 0.5) -> bool:
     """Wait until a server's process group stops using CPU: wrk leaves up to one request per
     connection in flight when it stops, and a slow server would still be answering them
-    (to nobody) while the next phase is measured."""
+    (to nobody) while the next phase is measured. False if it never settled."""
     deadline = time.monotonic() + timeout
     before = _cpu_seconds(group)
     while time.monotonic() < deadline:
         time.sleep(interval)
         now = _cpu_seconds(group)
         if now - before < 0.05 * interval:
-            return
+            return True
         before = now
+    print(f"warning: the server was still busy {timeout:.0f}s after the load stopped")
+    return False

@@ -69,6 +69,7 @@ PROGRESS_PER_SECOND = 1000
 P99_MS = 100
 VERIFICATIONS_PER_SECOND = 2000
 
+LOGIN = "POST /login (httpx)"
 LESSON = "GET lesson page"
 PROGRESS = "POST progress (API)"
 VERIFY_API = "GET verification (API)"
@@ -208,7 +209,7 @@ async def login_all(base_url: str, emails: list[str], users: int) -> Stats:
         return _expect(response, 303)
 
     return await run_phase(
-        "POST /login (httpx)",
+        LOGIN,
         base_url,
         request,
         users=users,
@@ -505,7 +506,7 @@ def table(rows: list[Row]) -> list[str]:
         reference = bare.get(row.workers)
         share = (
             f"{m.throughput / reference.throughput:>6.0%}"
-            if row.kind == "peerpath" and reference and reference.throughput
+            if row.kind == "peerpath" and m.name != LOGIN and reference and reference.throughput
             else ""
         )
         lines.append(
@@ -616,14 +617,12 @@ def main() -> None:
             drop_postgres_database(url)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     driver = (
-        f"wrk -t2 -c{options.users} -d{options.duration:.0f}s --latency (bench/wrk/*.lua)"
+        f"wrk -t2 -c{options.users} -d{options.duration:.0f}s --latency (bench/wrk/*.lua) "
+        f"after {options.warmup:.0f}s of warm-up"
         if options.wrk
-        else f"httpx, {options.users} concurrent users"
+        else f"httpx driver, {options.users} concurrent users, {options.duration:.0f}s a phase"
     )
-    print(
-        f"\n{driver}, after {options.warmup:.0f}s of warm-up; {os.cpu_count()} cores; "
-        f"load average before/after: {load_before} / {load}"
-    )
+    print(f"\n{driver}; {os.cpu_count()} cores; load average before/after: {load_before} / {load}")
     print("\n".join(table(rows)))
     if any(row.kind == "peerpath" for row in rows):
         print("\nTargets (issue #8: 100 concurrent users, 2 cores; issue #6: verification)")
