@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -40,8 +41,12 @@ MAX_ASSESSMENT_BYTES = 1024 * 1024
 _TRANSLATION = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.md$")
 _LESSON_PREFIX = re.compile(r"^\d+-")
 _UNSAFE_SVG = re.compile(rb"(?i)<script|<foreignobject|\son[a-z]+\s*=|javascript:|<!entity")
+# File times are coarse (a clock tick, or 2 s on some file systems): a file's stat vouches for
+# its bytes only once it has been left alone for longer than that.
+_SETTLED_NS = 2_000_000_000
 
 Progress = Callable[[int, int], None]
+FileStamp = tuple[int, int, int, int, int, str]  # device, inode, size, mtime, ctime; SHA-256
 
 
 @dataclass
@@ -139,18 +144,22 @@ class _Build:
         progress: Progress | None,
     ) -> None:
         self.root = root
+        self.resolved_root = str(root.resolve())
+        self.started_ns = time.time_ns()
         self.manifest_path = manifest_path
         self.manifest_rel = _rel(root, manifest_path)
         self.cache = PageCache(cache_dir)
         self.workers = workers or os.cpu_count() or 1
         self.progress = progress
         self.diagnostics: list[Diagnostic] = []
-        self.inputs: dict[str, bytes] = {}
+        self.inputs: dict[str, bytes] = {}  # path -> bytes, of the files read in this build
+        self.digests: dict[str, bytes] = {}  # path -> SHA-256, of every input file
+        self.stamps: dict[str, FileStamp] = {}  # path -> stat and digest, of settled pages
         self.pages: dict[str, PageResult] = {}
         self.page_keys: dict[str, str] = {}  # path -> cache key
         self.module_keys: dict[str, str] = {}  # module id -> cache key of all its pages
         self.outputs: dict[str, CompiledModule] = {}  # module id -> compiled, from the snapshot
-        self.not_in_snapshot = 0
+        self.not_in_snapshot = 0  # pages, and settled files whose stat it does not have
         self.elsewhere: set[str] = set()
 
     def close(self) -> None:
@@ -199,10 +208,31 @@ class _Build:
         return self.read_relative(_rel(self.root, path))
 
     def read_relative(self, rel: str) -> bytes:
-        with open(os.path.join(self.root, rel), "rb") as stream:
+        with open(f"{self.root}/{rel}", "rb") as stream:
             data = stream.read()
         self.inputs[rel] = data
+        self.digests[rel] = hashlib.sha256(data).digest()
         return data
+
+    def page_digest(self, rel: str, known: dict[str, FileStamp]) -> bytes:
+        """A Markdown file's SHA-256: the last build's when its stat has not changed since, else
+        from its bytes. Only a settled file's stat is kept: a later write must change it."""
+        try:
+            stat = os.stat(f"{self.root}/{rel}")
+        except OSError:
+            self.read_relative(rel)  # gone since it was listed: let reading say so
+            return self.digests[rel]
+        stamp = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        entry = known.get(rel)
+        if entry is not None and entry[:5] == stamp:
+            self.digests[rel] = bytes.fromhex(entry[5])
+        else:
+            self.read_relative(rel)
+        if stat.st_ctime_ns < self.started_ns - _SETTLED_NS:
+            self.stamps[rel] = (*stamp, self.digests[rel].hex())
+            if entry != self.stamps[rel]:
+                self.not_in_snapshot += 1
+        return self.digests[rel]
 
     def load_manifest(self) -> tuple[ProgrammeManifest, YamlDocument] | None:
         report = self.report(self.manifest_rel)
@@ -292,7 +322,7 @@ class _Build:
             seen.add(module_id)
             folder = f"modules/{module_id}"
             try:
-                scanned = list(os.scandir(os.path.join(self.root, folder)))
+                scanned = list(os.scandir(f"{self.root}/{folder}"))
             except OSError:
                 scanned = []
             entries = sorted(e.name for e in scanned if e.is_file())
@@ -341,39 +371,38 @@ class _Build:
         return images
 
     def compile_pages(self, modules: list[_ModuleFiles], ctx: RenderContext) -> None:
-        context_key = _context_key(ctx)
-        image_keys = _image_keys(ctx)
-        keyed: dict[str, list[tuple[PageJob, str]]] = {}  # module id -> its pages and their keys
+        keys = _Keys(_context_key(ctx), _image_keys(ctx))
+        snapshot = _decode_snapshot(self.cache.get_snapshot(ctx.programme))
+        known = snapshot.files if snapshot.root == self.resolved_root else {}
+        pages_of: dict[str, list[_Page]] = {}
         for module in modules:
-            jobs = [
-                PageJob(path=path, kind=kind, lang=lang, data=self.read_relative(path))
+            pages_of[module.id] = [
+                _Page(path, kind, lang, keys.page(path, kind, lang, self.page_digest(path, known)))
                 for path, kind, lang in _pages_of(module)
             ]
-            keyed[module.id] = [(job, _page_key(job, context_key, image_keys)) for job in jobs]
-            self.module_keys[module.id] = _module_key(key for _, key in keyed[module.id])
-        total = sum(len(pages) for pages in keyed.values())
+            self.module_keys[module.id] = _module_key(page.key for page in pages_of[module.id])
+        total = sum(len(pages) for pages in pages_of.values())
         done = 0
-        snapshot = _decode_snapshot(self.cache.get_snapshot(ctx.programme))
         missing: list[tuple[PageJob, str]] = []
-        for module_id, pages in keyed.items():
+        for module_id, pages in pages_of.items():
             output = snapshot.modules.get(self.module_keys[module_id])
             if output is not None and output.id == module_id:
                 self.outputs[module_id] = output
             # A module whose output is not in the snapshot is assembled again: it needs its pages
             # whole, and the snapshot keeps them without their rendered segments.
             summaries = snapshot.pages if module_id in self.outputs else {}
-            for job, key in pages:
-                self.page_keys[job.path] = key
-                result = summaries.get(key)
+            for page in pages:
+                self.page_keys[page.path] = page.key
+                result = summaries.get(page.key)
                 if result is None:
-                    cached = self.cache.get(key)
+                    cached = self.cache.get(page.key)
                     result = _decode(cached) if cached is not None else None
                     self.not_in_snapshot += 1
-                if result is None or result.path != job.path:
-                    missing.append((job, key))
-                else:
-                    self.pages[job.path] = result
+                if result is not None and result.path == page.path:
+                    self.pages[page.path] = result
                     done += 1
+                else:
+                    missing.append(self.page_job(page, keys))
         if self.progress:
             self.progress(done, total)
         for batch in _compile_all(missing, ctx, self.workers, self.cache):
@@ -384,12 +413,29 @@ class _Build:
                 done += 1
             if self.progress:
                 self.progress(done, total)
-        for pages in keyed.values():
-            for job, _key in pages:
-                self.diagnostics.extend(self.pages[job.path].diagnostics)
+        for pages in pages_of.values():
+            for page in pages:
+                self.diagnostics.extend(self.pages[page.path].diagnostics)
+
+    def page_job(self, page: _Page, keys: _Keys) -> tuple[PageJob, str]:
+        """A page to compile, with its key; from the bytes its key was made from, or (when it
+        changed after its stat was taken) from its new bytes, and then the build fails."""
+        key = page.key
+        if page.path in self.inputs:
+            data = self.inputs[page.path]
+        else:
+            digest = self.digests[page.path]
+            data = self.read_relative(page.path)
+            if self.digests[page.path] != digest:
+                self.stamps.pop(page.path, None)
+                key = keys.page(page.path, page.kind, page.lang, self.digests[page.path])
+                self.page_keys[page.path] = key
+                self.report(page.path).error(1, 1, "file changed during the build: build again")
+        return PageJob(path=page.path, kind=page.kind, lang=page.lang, data=data), key
 
     def save_snapshot(self, programme: str, compiled: list[CompiledModule]) -> None:
-        """Keep this build's pages (without segments) and compiled modules for the next one."""
+        """Keep this build's pages (without segments), compiled modules and file stamps for the
+        next one; unless it would differ from the last one only by a few files."""
         if self.not_in_snapshot <= max(16, len(self.page_keys) // 50):
             return  # a few changed pages are read from their own cache files
         snapshot = _Snapshot(
@@ -397,6 +443,8 @@ class _Build:
                 key: _without_segments(self.pages[path]) for path, key in self.page_keys.items()
             },
             modules={self.module_keys[module.id]: module for module in compiled},
+            root=self.resolved_root,
+            files=self.stamps,
         )
         self.cache.put_snapshot(programme, snapshot.model_dump_json().encode())
 
@@ -597,7 +645,7 @@ class _Build:
                 )
                 continue
             lesson_ids[lesson_id] = path
-            slug = _LESSON_PREFIX.sub("", PurePosixPath(path).name.removesuffix(".md"))
+            slug = _LESSON_PREFIX.sub("", path.rsplit("/", 1)[-1].removesuffix(".md"))
             if slug != lesson_id:
                 lesson_report.warning(
                     line, col, f"lesson id {lesson_id!r} differs from its file name {slug!r}"
@@ -731,16 +779,20 @@ class _Build:
         return dict(sorted(assets.items()))
 
     def content_hash(self) -> str:
-        return content_hash(self.inputs.items())
+        return _content_hash(self.digests.items())
 
 
 def content_hash(files: Iterable[tuple[str, bytes]]) -> str:
-    """SHA-256 over the format version and every input file's path and bytes."""
+    """SHA-256 over the format version and every input file's path and bytes (by their
+    SHA-256, so that a rebuild need not read the files whose stat has not changed)."""
+    return _content_hash((path, hashlib.sha256(data).digest()) for path, data in files)
+
+
+def _content_hash(digests: Iterable[tuple[str, bytes]]) -> str:
     digest = hashlib.sha256(FORMAT_VERSION.encode() + b"\0")
-    for path, data in sorted(files):
+    for path, file_digest in sorted(digests):
         encoded = path.encode()
-        digest.update(len(encoded).to_bytes(8, "big") + encoded)
-        digest.update(len(data).to_bytes(8, "big") + data)
+        digest.update(len(encoded).to_bytes(8, "big") + encoded + file_digest)
     return digest.hexdigest()
 
 
@@ -841,12 +893,25 @@ def _image_keys(ctx: RenderContext) -> dict[str, str]:
     }
 
 
-def _page_key(job: PageJob, context_key: str, image_keys: dict[str, str]) -> str:
-    digest = hashlib.sha256(context_key.encode())
-    digest.update(f"\0{job.path}\0{job.kind}\0{job.lang}\0".encode())
-    digest.update(hashlib.sha256(job.data).digest())
-    digest.update(image_keys.get("/".join(job.path.split("/", 2)[:2]), "").encode())
-    return digest.hexdigest()
+@dataclass(frozen=True)
+class _Page:
+    path: str
+    kind: PageKind
+    lang: str | None
+    key: str  # over everything its compiled form depends on
+
+
+@dataclass(frozen=True)
+class _Keys:
+    context: str
+    images: dict[str, str]  # module folder -> key of its images
+
+    def page(self, path: str, kind: PageKind, lang: str | None, data_digest: bytes) -> str:
+        digest = hashlib.sha256(self.context.encode())
+        digest.update(f"\0{path}\0{kind}\0{lang}\0".encode())
+        digest.update(data_digest)
+        digest.update(self.images.get("/".join(path.split("/", 2)[:2]), "").encode())
+        return digest.hexdigest()
 
 
 def _pages_of(module: _ModuleFiles) -> list[tuple[str, PageKind, str | None]]:
@@ -878,6 +943,8 @@ class _Snapshot(BaseModel):
 
     pages: dict[str, PageResult]
     modules: dict[str, CompiledModule]
+    root: str  # the curriculum folder the file stamps are of
+    files: dict[str, FileStamp]
 
 
 def _without_segments(page: PageResult) -> PageResult:
@@ -888,7 +955,7 @@ def _decode_snapshot(data: bytes | None) -> _Snapshot:
     if data is not None:
         with contextlib.suppress(ValueError):
             return _Snapshot.model_validate_json(data)
-    return _Snapshot(pages={}, modules={})
+    return _Snapshot(pages={}, modules={}, root="", files={})
 
 
 def _decode(data: bytes) -> PageResult | None:

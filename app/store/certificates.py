@@ -106,3 +106,17 @@ class VerificationCounter(Base):
     bucket: Mapped[str] = mapped_column(String(128), primary_key=True)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CertificateReminder(Base):
+    """An expiry reminder claimed for one certificate version at one threshold (days before
+    expiry). The unique pair is what keeps a reminder from ever being sent twice."""
+
+    __tablename__ = "certificate_reminders"
+    __table_args__ = (UniqueConstraint("certificate_id", "threshold_days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"))
+    threshold_days: Mapped[int] = mapped_column(Integer)
+    expires_on: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from app.config import Settings
 from app.store import connect
 from app.store.migrate import pending
-from app.web import account, assess, learn, rating, system, verify
+from app.web import account, assess, certificate_pages, learn, rating, system, verify
 from app.web import admin as admin_pages
 from app.web import train as train_pages
 from app.web.api import accounts as api_accounts
@@ -77,5 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(verify.router)
     app.include_router(api_certificates.router)
     app.include_router(train_pages.router)
+    app.include_router(certificate_pages.router)
     app.include_router(admin_pages.router)
     return app

@@ -22,6 +22,7 @@ from app.compiler import CompiledLesson, CompiledModule, Release
 from app.learning import EnrolmentError, Progress
 from app.store.accounts import User
 from app.store.learning import Enrolment
+from app.web import certificate_pages
 from app.web.auth import CurrentUser, OptionalUser, verify_csrf
 from app.web.deps import DB, records_reading
 from app.web.errors import Problem
@@ -113,6 +114,7 @@ def dashboard(request: Request, db: DB, user: CurrentUser) -> Response:
                 "competencies": learning.competency_summary(db, enrolment, release),
                 "certificate": learning.certificate_status(db, enrolment, release),
                 "requirements": learning.certificate_requirements(db, enrolment, release),
+                "held": certificate_pages.holder_certificate(request, db, enrolment),
                 "newer": learning.newer_release(db, enrolment),
             }
         )

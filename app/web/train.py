@@ -20,6 +20,7 @@ from app.catalog import current_record, load_release, programme_records, release
 from app.store.accounts import User
 from app.store.learning import Cohort
 from app.training import bundles
+from app.web import certificate_pages
 from app.web.auth import require_role, verify_csrf
 from app.web.deps import DB, AppSettings
 from app.web.errors import Problem
@@ -226,6 +227,7 @@ def trainee_page(request: Request, cohort_id: int, user_id: int, db: DB, user: T
             "standing": assessment.enrolment_standing(db, found.enrolment),
             "evidence": training.trainee_evidence(db, found.enrolment, user),
             "reflections": training.shared_reflections(db, found.enrolment.id),
+            "certificate_panel": certificate_pages.trainee_panel(request, db, found.enrolment),
         },
     )
 

@@ -3,6 +3,7 @@ gives from the same files (release bytes and diagnostics), whatever state the ca
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,22 @@ def test_a_snapshot_of_another_curriculum_is_not_used(
     _same_as_without_cache(large_curriculum, cache)
     (cache / SNAPSHOT).write_bytes(stale)  # as if another build had just put back an old one
     _same_as_without_cache(large_curriculum, cache)
+
+
+@pytest.mark.parametrize("settled", [True, False])
+def test_a_same_size_change_is_seen_whether_or_not_the_file_had_settled(
+    large_curriculum: Curriculum, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settled: bool
+) -> None:
+    if settled:  # as if every file had been left alone for long: their stat vouches for them
+        monkeypatch.setattr("app.compiler.build._SETTLED_NS", 0)
+    cache = tmp_path / "cache"
+    first = _same_as_without_cache(large_curriculum, cache)
+    stamps = json.loads((cache / SNAPSHOT).read_bytes())["files"]
+    assert bool(stamps) == settled
+    path = "modules/welcome-7/01-what-peer-support-is.md"
+    size = (large_curriculum.root / path).stat().st_size
+    large_curriculum.replace(path, "different", "DIFFERENT")
+    assert (large_curriculum.root / path).stat().st_size == size
+    again = _same_as_without_cache(large_curriculum, cache)
+    assert first.release is not None and again.release is not None
+    assert again.release.content_hash != first.release.content_hash
