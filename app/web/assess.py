@@ -24,8 +24,9 @@ from app.store.accounts import User
 from app.store.assessment import Attempt
 from app.store.learning import Enrolment
 from app.web.api.idempotent import IdempotencyKey, run_once
+from app.web.api.responses import problems
 from app.web.auth import CurrentUser, verify_csrf
-from app.web.deps import DB, records_reading
+from app.web.deps import DB, FormFields, records_reading
 from app.web.errors import Problem
 from app.web.rendering import render
 
@@ -237,9 +238,10 @@ def attempt_page(request: Request, attempt_id: int, db: DB, user: CurrentUser) -
 
 
 @router.post("/attempts/{attempt_id}", dependencies=[verify_csrf])
-async def attempt_post(request: Request, attempt_id: int, db: DB, user: CurrentUser) -> Response:
+def attempt_post(
+    request: Request, attempt_id: int, db: DB, user: CurrentUser, form: FormFields
+) -> Response:
     attempt = _own_attempt(db, user, attempt_id)
-    form = await request.form()
     action = form.get("action", "save")
     if assess.close_if_expired(db, attempt) or attempt.submitted_how == "time-up":
         return RedirectResponse(f"/attempts/{attempt.id}/review?late=1", status_code=303)
@@ -443,7 +445,11 @@ def _review_out(db: Session, attempt: Attempt) -> ReviewOut:
     )
 
 
-@api.get("/programmes/{programme}/assessments/{assessment_id}", response_model=AssessmentStatusOut)
+@api.get(
+    "/programmes/{programme}/assessments/{assessment_id}",
+    response_model=AssessmentStatusOut,
+    responses=problems(401, 403, 404, 422),
+)
 @records_reading
 def api_status(
     programme: str, assessment_id: str, db: DB, user: CurrentUser
@@ -486,6 +492,7 @@ def api_status(
     status_code=201,
     response_model=AttemptOut,
     dependencies=[verify_csrf],
+    responses=problems(401, 403, 404, 409, 422),
 )
 def api_start(programme: str, assessment_id: str, db: DB, user: CurrentUser) -> AttemptOut:
     """Start an attempt (or get the one in progress). 409 with a reason at the limit or in the
@@ -499,7 +506,7 @@ def api_start(programme: str, assessment_id: str, db: DB, user: CurrentUser) -> 
     return _attempt_out(db, attempt)
 
 
-@api.get("/attempts/{attempt_id}", response_model=AttemptOut)
+@api.get("/attempts/{attempt_id}", response_model=AttemptOut, responses=problems(401, 404, 422))
 @records_reading
 def api_attempt(attempt_id: int, db: DB, user: CurrentUser) -> AttemptOut:
     """One of your attempts: its items as shown (no keys), your saved answers, the deadline."""
@@ -508,7 +515,12 @@ def api_attempt(attempt_id: int, db: DB, user: CurrentUser) -> AttemptOut:
     return _attempt_out(db, attempt)
 
 
-@api.put("/attempts/{attempt_id}/answers", response_model=AttemptOut, dependencies=[verify_csrf])
+@api.put(
+    "/attempts/{attempt_id}/answers",
+    response_model=AttemptOut,
+    dependencies=[verify_csrf],
+    responses=problems(400, 401, 403, 404, 409, 422),
+)
 def api_save(
     request: Request,
     attempt_id: int,
@@ -530,7 +542,12 @@ def api_save(
     return run_once(request, db, user, key, body, write)
 
 
-@api.post("/attempts/{attempt_id}/submit", response_model=ReviewOut, dependencies=[verify_csrf])
+@api.post(
+    "/attempts/{attempt_id}/submit",
+    response_model=ReviewOut,
+    dependencies=[verify_csrf],
+    responses=problems(400, 401, 403, 404, 409, 422),
+)
 def api_submit(
     request: Request,
     attempt_id: int,
@@ -555,7 +572,11 @@ def api_submit(
     return run_once(request, db, user, key, body, write)
 
 
-@api.get("/attempts/{attempt_id}/review", response_model=ReviewOut)
+@api.get(
+    "/attempts/{attempt_id}/review",
+    response_model=ReviewOut,
+    responses=problems(401, 404, 409, 422),
+)
 @records_reading
 def api_review(attempt_id: int, db: DB, user: CurrentUser) -> ReviewOut:
     """The explained result of a submitted attempt: keys, rationales and feedback, per item."""

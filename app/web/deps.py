@@ -9,6 +9,7 @@ import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from app.config import Settings
 from app.store import Database
@@ -87,3 +88,12 @@ def _settings(request: Request) -> Settings:
 
 DB = Annotated[Session, Depends(_db, scope="function")]
 AppSettings = Annotated[Settings, Depends(_settings)]
+
+
+async def _form(request: Request) -> FormData:
+    # Parsed on the event loop, so that a plain `def` endpoint gets its fields without
+    # awaiting; Starlette keeps the parsed form, so the CSRF check reads the same one.
+    return await request.form()
+
+
+FormFields = Annotated[FormData, Depends(_form)]

@@ -21,7 +21,7 @@ from app.store.accounts import User
 from app.store.assessment import Attempt, FreeTextResponse, HarmfulFollowUp, RolePlaySession
 from app.store.learning import Enrolment
 from app.web.auth import require_role, verify_csrf
-from app.web.deps import DB
+from app.web.deps import DB, FormFields
 from app.web.errors import Problem
 from app.web.rendering import render
 
@@ -184,10 +184,9 @@ def session_page(request: Request, session_id: int, db: DB, trainer: Trainer) ->
 
 
 @router.post("/train/roleplays/{session_id}/rating", dependencies=[verify_csrf])
-async def rate(request: Request, session_id: int, db: DB, trainer: Trainer) -> Response:
+def rate(request: Request, session_id: int, db: DB, trainer: Trainer, form: FormFields) -> Response:
     rp, enrolment = _scoped_session(db, trainer, session_id)
     assessment = assess.session_assessment(db, rp)
-    form = await request.form()
     items: dict[str, tuple[int | str | None, str]] = {}
     values: dict[str, dict[str, str]] = {}
     for rubric in assessment.rubric:

@@ -19,6 +19,7 @@ from app.web.api.certificates import (
     throttle_anonymous,
     verification_out,
 )
+from app.web.api.responses import content, error_page
 from app.web.deps import DB, AppSettings
 from app.web.errors import Problem
 from app.web.rendering import render
@@ -88,7 +89,11 @@ async def verify_pdf_page(
     )
 
 
-@router.get("/.well-known/jwks.json", tags=["verification"])
+@router.get(
+    "/.well-known/jwks.json",
+    response_class=Response,
+    responses=content("application/jwk-set+json", "The public keys as a JWK Set."),
+)
 def jwks(settings: AppSettings) -> JSONResponse:
     """The issuer's public signing keys (current first; retired keys stay for old certificates)."""
     return JSONResponse(
@@ -98,7 +103,7 @@ def jwks(settings: AppSettings) -> JSONResponse:
     )
 
 
-@router.get("/issuer", tags=["verification"])
+@router.get("/issuer")
 def issuer(settings: AppSettings) -> dict[str, Any]:
     """The issuer's Open Badges profile (the `issuer.id` of every credential)."""
     base = settings.base_url.rstrip("/")
@@ -115,7 +120,14 @@ def issuer(settings: AppSettings) -> dict[str, Any]:
     }
 
 
-@router.get("/status-lists/{number}", tags=["verification"], response_class=Response)
+@router.get(
+    "/status-lists/{number}",
+    response_class=Response,
+    responses={
+        **content("application/vc+jwt", "The status list credential as a VC-JWT."),
+        **error_page(404, 422),
+    },
+)
 def status_list(number: int, db: DB, settings: AppSettings) -> Response:
     """A revocation Bitstring Status List credential, signed as a VC-JWT; built on request so
     a revocation shows at once."""

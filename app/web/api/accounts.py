@@ -12,6 +12,7 @@ from starlette.responses import Response
 from app import accounts
 from app.store.base import utcnow
 from app.web.account import client_address
+from app.web.api.responses import problems
 from app.web.api.schemas import DeleteAccountRequest, MeOut, TokenOut, TokenRequest
 from app.web.auth import CurrentUser, caller, csrf_token, verify_csrf
 from app.web.deps import DB, AppSettings
@@ -21,7 +22,9 @@ router = APIRouter(prefix="/api/v1", tags=["account"])
 log = logging.getLogger("peerpath.accounts")
 
 
-@router.post("/tokens", status_code=201, response_model=TokenOut)
+@router.post(
+    "/tokens", status_code=201, response_model=TokenOut, responses=problems(400, 401, 422, 429)
+)
 def create_token(
     request: Request, body: TokenRequest, db: DB, settings: AppSettings
 ) -> TokenOut | Response:
@@ -59,7 +62,12 @@ def create_token(
     return TokenOut(token=token, expires_at=utcnow() + lifetime)
 
 
-@router.delete("/tokens/current", status_code=204, dependencies=[verify_csrf])
+@router.delete(
+    "/tokens/current",
+    status_code=204,
+    dependencies=[verify_csrf],
+    responses=problems(401, 403),
+)
 def revoke_token(request: Request, db: DB, user: CurrentUser) -> Response:
     """End the session or token this request was made with."""
     found = caller(request, db)
@@ -68,7 +76,7 @@ def revoke_token(request: Request, db: DB, user: CurrentUser) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=MeOut)
+@router.get("/me", response_model=MeOut, responses=problems(401))
 def me(request: Request, db: DB, user: CurrentUser) -> MeOut:
     return MeOut(
         email=user.email,
@@ -78,13 +86,18 @@ def me(request: Request, db: DB, user: CurrentUser) -> MeOut:
     )
 
 
-@router.get("/me/export")
+@router.get("/me/export", responses=problems(401))
 def export(db: DB, user: CurrentUser) -> dict[str, Any]:
     """Everything PeerPath holds about you: profile, enrolments, progress and reflections."""
     return accounts.export_user_data(db, user)
 
 
-@router.post("/me/delete", status_code=204, dependencies=[verify_csrf])
+@router.post(
+    "/me/delete",
+    status_code=204,
+    dependencies=[verify_csrf],
+    responses=problems(400, 401, 403, 422),
+)
 def delete_account(body: DeleteAccountRequest, db: DB, user: CurrentUser) -> Response:
     """Delete your account and all your data (your password confirms it)."""
     if not accounts.verify_password(user.password_hash, body.password):

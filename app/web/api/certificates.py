@@ -31,6 +31,7 @@ from app.credentials.verification import MAX_BULK, PdfVerdict, Verdict, verify_m
 from app.store.accounts import User
 from app.store.certificates import REVOCATION_REASONS, Certificate
 from app.store.learning import Enrolment
+from app.web.api.responses import content, problems
 from app.web.auth import CurrentUser, require_role
 from app.web.deps import DB, AppSettings
 from app.web.errors import Problem
@@ -216,7 +217,11 @@ def throttle_anonymous(request: Request, db: Session) -> None:
         )
 
 
-@router.get("/{certificate_id}/verification", response_model=VerificationOut)
+@router.get(
+    "/{certificate_id}/verification",
+    response_model=VerificationOut,
+    responses=problems(401, 422, 429),
+)
 def verification(certificate_id: str, request: Request, db: DB, settings: AppSettings) -> Response:
     """Verify one certificate ID (as printed, any case, with or without dashes). Public."""
     throttle_anonymous(request, db)
@@ -226,7 +231,9 @@ def verification(certificate_id: str, request: Request, db: DB, settings: AppSet
     return Response(body, media_type="application/json")
 
 
-@router.post("/verifications", response_model=BulkVerificationOut)
+@router.post(
+    "/verifications", response_model=BulkVerificationOut, responses=problems(400, 401, 422)
+)
 def bulk_verification(
     body: BulkVerificationIn, request: Request, db: DB, settings: AppSettings
 ) -> BulkVerificationOut:
@@ -244,7 +251,9 @@ def bulk_verification(
     return BulkVerificationOut(results=[verification_out(v, settings) for v in verdicts])
 
 
-@router.post("/pdf-verifications", response_model=PdfVerificationOut)
+@router.post(
+    "/pdf-verifications", response_model=PdfVerificationOut, responses=problems(401, 413, 429)
+)
 async def pdf_verification(request: Request, db: DB, settings: AppSettings) -> PdfVerificationOut:
     """Check that a PDF (the raw request body, `application/pdf`) is exactly as issued."""
     from app.credentials.verification import verify_pdf
@@ -294,7 +303,14 @@ def _own_certificate(db: Session, certificate_id: str, user: User) -> Certificat
     return certificate
 
 
-@router.get("/{certificate_id}/credential", response_class=Response)
+@router.get(
+    "/{certificate_id}/credential",
+    response_class=Response,
+    responses={
+        **content("application/vc+jwt", "The Open Badges 3.0 credential as a VC-JWT."),
+        **problems(401, 404, 422),
+    },
+)
 def credential(certificate_id: str, db: DB, settings: AppSettings, user: CurrentUser) -> Response:
     """The holder's Open Badges 3.0 credential, signed as a VC-JWT (`application/vc+jwt`)."""
     certificate = _own_certificate(db, certificate_id, user)
@@ -316,7 +332,14 @@ def credential(certificate_id: str, db: DB, settings: AppSettings, user: Current
     )
 
 
-@router.get("/{certificate_id}/pdf", response_class=Response)
+@router.get(
+    "/{certificate_id}/pdf",
+    response_class=Response,
+    responses={
+        **content("application/pdf", "The certificate PDF, exactly as issued."),
+        **problems(401, 404, 422),
+    },
+)
 def certificate_pdf(certificate_id: str, db: DB, user: CurrentUser) -> Response:
     """The holder's PDF, exactly as issued (its SHA-256 is what verifiers check)."""
     certificate = _own_certificate(db, certificate_id, user)
@@ -357,7 +380,12 @@ def _refusal(error: CertificateError) -> Problem:
     return Problem(409, str(error), slug="certificate-refused")
 
 
-@router.post("", response_model=CertificateOut, status_code=201)
+@router.post(
+    "",
+    response_model=CertificateOut,
+    status_code=201,
+    responses=problems(400, 401, 403, 404, 409, 422),
+)
 def issue(body: IssueIn, db: DB, settings: AppSettings, user: Staff) -> CertificateOut:
     """Issue the certificate of an enrolment that meets the programme's rules (idempotent)."""
     from app.credentials.progress import progress_of
@@ -386,7 +414,11 @@ def _staff_action(certificate_id: str) -> str:
         raise Problem(422, str(error), slug="invalid-certificate-id") from None
 
 
-@router.post("/{certificate_id}/revocation", response_model=CertificateOut)
+@router.post(
+    "/{certificate_id}/revocation",
+    response_model=CertificateOut,
+    responses=problems(400, 401, 403, 404, 409, 422),
+)
 def revoke(
     certificate_id: str, body: RevokeIn, db: DB, settings: AppSettings, user: Staff
 ) -> CertificateOut:
@@ -404,7 +436,12 @@ def revoke(
     return certificate_out(certificate, settings)
 
 
-@router.post("/{certificate_id}/renewal", response_model=CertificateOut, status_code=201)
+@router.post(
+    "/{certificate_id}/renewal",
+    response_model=CertificateOut,
+    status_code=201,
+    responses=problems(400, 401, 403, 404, 409, 422),
+)
 def renew(
     certificate_id: str, body: RenewIn, db: DB, settings: AppSettings, user: Staff
 ) -> CertificateOut:
@@ -423,7 +460,12 @@ def renew(
     return certificate_out(certificate, settings)
 
 
-@router.post("/{certificate_id}/reissue", response_model=CertificateOut, status_code=201)
+@router.post(
+    "/{certificate_id}/reissue",
+    response_model=CertificateOut,
+    status_code=201,
+    responses=problems(400, 401, 403, 404, 409, 422),
+)
 def reissue(
     certificate_id: str, body: ReissueIn, db: DB, settings: AppSettings, user: Staff
 ) -> CertificateOut:

@@ -15,6 +15,7 @@ from app.learning import EnrolmentError, ReportedProgress
 from app.store.accounts import User
 from app.store.learning import Enrolment
 from app.web.api.idempotent import IdempotencyKey, run_once
+from app.web.api.responses import problems
 from app.web.api.schemas import (
     CompetencyOut,
     EnrolmentOut,
@@ -77,7 +78,7 @@ def _enrolment_out(db: Session, enrolment: Enrolment) -> EnrolmentOut:
     )
 
 
-@router.get("/programmes", response_model=list[ProgrammeOut])
+@router.get("/programmes", response_model=list[ProgrammeOut], responses=problems(401))
 def programmes(db: DB, user: CurrentUser) -> list[ProgrammeOut]:
     """Every published programme (its current release), and whether you are enrolled."""
     enrolled = {e.programme_id for e in learning.enrolments_of(db, user.id)}
@@ -94,7 +95,11 @@ def programmes(db: DB, user: CurrentUser) -> list[ProgrammeOut]:
 
 
 @router.post(
-    "/enrolments", status_code=201, response_model=EnrolmentOut, dependencies=[verify_csrf]
+    "/enrolments",
+    status_code=201,
+    response_model=EnrolmentOut,
+    dependencies=[verify_csrf],
+    responses=problems(400, 401, 403, 404, 409, 422),
 )
 def enrol(
     request: Request, body: EnrolRequest, db: DB, user: CurrentUser, key: IdempotencyKey = None
@@ -116,19 +121,23 @@ def enrol(
     return run_once(request, db, user, key, body, write)
 
 
-@router.get("/enrolments", response_model=list[EnrolmentOut])
+@router.get("/enrolments", response_model=list[EnrolmentOut], responses=problems(401))
 def enrolments(db: DB, user: CurrentUser) -> list[EnrolmentOut]:
     """Your enrolments, each with its progress summary, competencies and certificate status."""
     return [_enrolment_out(db, e) for e in learning.enrolments_of(db, user.id)]
 
 
-@router.get("/enrolments/{programme}", response_model=EnrolmentOut)
+@router.get(
+    "/enrolments/{programme}", response_model=EnrolmentOut, responses=problems(401, 404, 422)
+)
 def enrolment(programme: str, db: DB, user: CurrentUser) -> EnrolmentOut:
     enrolment, _ = _enrolment(db, user, programme)
     return _enrolment_out(db, enrolment)
 
 
-@router.get("/enrolments/{programme}/outline", response_model=OutlineOut)
+@router.get(
+    "/enrolments/{programme}/outline", response_model=OutlineOut, responses=problems(401, 404, 422)
+)
 def outline(programme: str, db: DB, user: CurrentUser) -> OutlineOut:
     """Your release's modules and lessons, with what you have completed."""
     enrolment, release = _enrolment(db, user, programme)
@@ -162,7 +171,11 @@ def outline(programme: str, db: DB, user: CurrentUser) -> OutlineOut:
     )
 
 
-@router.get("/enrolments/{programme}/lessons/{module_id}/{lesson_id}", response_model=LessonOut)
+@router.get(
+    "/enrolments/{programme}/lessons/{module_id}/{lesson_id}",
+    response_model=LessonOut,
+    responses=problems(401, 403, 404, 422),
+)
 def lesson(
     programme: str, module_id: str, lesson_id: str, db: DB, user: CurrentUser, lang: str = ""
 ) -> Response:
@@ -231,6 +244,7 @@ def _reflection_out(reflection: object) -> ReflectionOut | None:
     "/enrolments/{programme}/lessons/{module_id}/{lesson_id}/complete",
     response_model=ProgressOut,
     dependencies=[verify_csrf],
+    responses=problems(400, 401, 403, 404, 409, 422),
 )
 def complete(
     request: Request,
@@ -256,6 +270,7 @@ def complete(
     "/enrolments/{programme}/lessons/{module_id}/{lesson_id}/reflections/{prompt_id}",
     response_model=ReflectionSavedOut,
     dependencies=[verify_csrf],
+    responses=problems(400, 401, 403, 404, 409, 422),
 )
 def save_reflection(
     request: Request,
@@ -300,6 +315,7 @@ def save_reflection(
     "/enrolments/{programme}/progress",
     response_model=MergedProgressOut,
     dependencies=[verify_csrf],
+    responses=problems(400, 401, 403, 404, 409, 422),
 )
 def merge_progress(
     request: Request,
@@ -340,6 +356,7 @@ def merge_progress(
     "/enrolments/{programme}/move-to-new-version",
     response_model=EnrolmentOut,
     dependencies=[verify_csrf],
+    responses=problems(401, 403, 404, 422),
 )
 def move_to_new_version(programme: str, db: DB, user: CurrentUser) -> EnrolmentOut:
     """Move to the programme's newest release; completed lessons that still exist carry over."""
