@@ -239,21 +239,26 @@ def merge_progress(
     known = set(release.lesson_ids())
     now = utcnow()
     unknown: list[LessonKey] = []
+    rows: dict[LessonKey, LessonProgress] = {}
+
+    def row_of(key: LessonKey) -> LessonProgress:
+        if key not in rows:
+            rows[key] = _lesson_row(session, enrolment.id, *key)
+        return rows[key]
+
     for key, at in report.completed:
         if key not in known:
             unknown.append(key)
             continue
         when = min(at or now, now)
-        row = _lesson_row(session, enrolment.id, *key)
+        row = row_of(key)
         if row.completed_at is None or row.completed_at > when:
             row.completed_at = when
     for key, seconds in report.seconds:
         if key not in known:
             unknown.append(key)
             continue
-        _lesson_row(session, enrolment.id, *key).seconds_spent += max(
-            0, min(seconds, MAX_REPORTED_SECONDS)
-        )
+        row_of(key).seconds_spent += max(0, min(seconds, MAX_REPORTED_SECONDS))
     if report.position is not None:
         key, at = report.position
         at = min(at, now)

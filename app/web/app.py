@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.config import Settings
 from app.store import connect
+from app.store.groupcommit import GroupCommitter
 from app.store.migrate import pending
 from app.web import account, assess, certificate_pages, learn, rating, system, verify
 from app.web import admin as admin_pages
@@ -47,7 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
         app.state.database = database
         publish_bundled_curriculum(settings, database)
+        # SQLite has one writer at a time: hot writes share one transaction and one fsync.
+        committer = GroupCommitter(database) if settings.is_sqlite else None
+        app.state.committer = committer
         yield
+        if committer is not None:
+            committer.close()
         database.dispose()
 
     app = FastAPI(

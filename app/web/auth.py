@@ -128,6 +128,14 @@ def _current_user(request: Request, db: DB) -> User:
     return found.user
 
 
+def signed_in(request: Request, db: Session) -> User:
+    """The signed-in user (for handlers that open their own session), else `LoginRequired`."""
+    found = caller(request, db)
+    if found is None:
+        raise LoginRequired
+    return found.user
+
+
 OptionalUser = Annotated[User | None, Depends(_optional_user)]
 CurrentUser = Annotated[User, Depends(_current_user)]
 
@@ -211,7 +219,11 @@ async def _sent_csrf_token(request: Request) -> str:
 
 def _verify_csrf(request: Request, db: DB, sent: Annotated[str, Depends(_sent_csrf_token)]) -> None:
     # Sync on purpose: it queries the database, which must never block the event loop.
-    found = caller(request, db)
+    check_csrf(request, caller(request, db), sent)
+
+
+def check_csrf(request: Request, found: Caller | None, sent: str) -> None:
+    """Refuse a state-changing request whose CSRF token is missing or wrong (bearer: exempt)."""
     if found is not None and found.via == "bearer":
         return
     expected = _expected_csrf(request, found)
@@ -226,6 +238,8 @@ def _verify_csrf(request: Request, db: DB, sent: Annotated[str, Depends(_sent_cs
 
 
 verify_csrf = Depends(_verify_csrf)
+# For handlers that open their own session: the token sent, to pass to `check_csrf`.
+SentCsrfToken = Annotated[str, Depends(_sent_csrf_token)]
 
 
 class CsrfSeedMiddleware:

@@ -23,8 +23,8 @@ from app.learning import EnrolmentError, Progress
 from app.store.accounts import User
 from app.store.learning import Enrolment
 from app.web import certificate_pages
-from app.web.auth import CurrentUser, OptionalUser, verify_csrf
-from app.web.deps import DB, records_reading
+from app.web.auth import CurrentUser, OptionalUser, signed_in, verify_csrf
+from app.web.deps import DB, read_unit, write_unit
 from app.web.errors import Problem
 from app.web.rendering import render
 
@@ -231,19 +231,30 @@ def _locked_page(
 
 
 @router.get("/learn/{programme}/{module_id}/{lesson_id}")
-@records_reading
-def lesson_page(
-    request: Request, programme: str, module_id: str, lesson_id: str, db: DB, user: CurrentUser
-) -> Response:
-    enrolment, release = _enrolled(db, user, programme)
-    if enrolment is None:
-        return RedirectResponse(f"/learn/{programme}?enrol_first=1", status_code=303)
-    module, lesson = _lesson(release, module_id, lesson_id)
-    progress = learning.load_progress(db, enrolment, release)
-    if progress.module_progress(module_id).locked:
-        return _locked_page(request, release, progress, module_id)
-    learning.record_visit(db, enrolment, module_id, lesson_id)
-    return _lesson_response(request, db, enrolment, release, progress, module, lesson)
+async def lesson_page(request: Request, programme: str, module_id: str, lesson_id: str) -> Response:
+    """The most visited page. It is read and rendered in one worker-thread hop, without the
+    write lock; the visit (where the trainee is, time spent) is then written by the group
+    commit, and the page is sent once that is saved."""
+
+    def page(db: Session) -> tuple[Response, Enrolment | None]:
+        user = signed_in(request, db)
+        enrolment, release = _enrolled(db, user, programme)
+        if enrolment is None:
+            return RedirectResponse(f"/learn/{programme}?enrol_first=1", status_code=303), None
+        module, lesson = _lesson(release, module_id, lesson_id)
+        progress = learning.load_progress(db, enrolment, release)
+        if progress.module_progress(module_id).locked:
+            return _locked_page(request, release, progress, module_id), None
+        response = _lesson_response(request, db, enrolment, release, progress, module, lesson)
+        return response, enrolment
+
+    response, visited = await read_unit(request, page)
+    if visited is not None:
+        enrolment = visited
+        await write_unit(
+            request, lambda db: learning.record_visit(db, enrolment, module_id, lesson_id)
+        )
+    return response
 
 
 def _lesson_response(

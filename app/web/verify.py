@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, File, Request, UploadFile
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -20,7 +21,8 @@ from app.web.api.certificates import (
     verification_out,
 )
 from app.web.api.responses import content, error_page
-from app.web.deps import DB, AppSettings
+from app.web.auth import caller
+from app.web.deps import DB, AppSettings, read_unit
 from app.web.errors import Problem
 from app.web.rendering import render
 
@@ -50,18 +52,22 @@ def verify_form(request: Request, db: DB, settings: AppSettings, id: str = "") -
 
 
 @router.get("/verify/{certificate_id}", include_in_schema=False)
-def verify_page(certificate_id: str, request: Request, db: DB, settings: AppSettings) -> Response:
+async def verify_page(certificate_id: str, request: Request, settings: AppSettings) -> Response:
     """What the QR code opens: the certificate's status and what it states."""
-    throttle_anonymous(request, db)
-    verdict = verify_many(db, [certificate_id[:80]], key_ring(settings))[0]
-    result = verification_out(verdict, settings)
-    status_code = 404 if result.status == "unknown" else 200
-    return render(
-        request,
-        "verify_result.html",
-        {"result": result, "reason_words": REASON_WORDS, "pdf": None},
-        status_code,
-    )
+
+    def page(db: Session) -> Response:
+        caller(request, db)  # who is signed in, for the page's header (same session)
+        throttle_anonymous(request, db)
+        verdict = verify_many(db, [certificate_id[:80]], key_ring(settings))[0]
+        result = verification_out(verdict, settings)
+        return render(
+            request,
+            "verify_result.html",
+            {"result": result, "reason_words": REASON_WORDS, "pdf": None},
+            404 if result.status == "unknown" else 200,
+        )
+
+    return await read_unit(request, page)
 
 
 @router.post("/verify/pdf", include_in_schema=False)
