@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -156,8 +156,8 @@ class _Build:
         self.digests: dict[str, bytes] = {}  # path -> SHA-256, of every input file
         self.stamps: dict[str, FileStamp] = {}  # path -> stat and digest, of settled pages
         self.pages: dict[str, PageResult] = {}
-        self.page_keys: dict[str, str] = {}  # path -> cache key
-        self.module_keys: dict[str, str] = {}  # module id -> cache key of all its pages
+        self.module_pages: dict[str, list[str]] = {}  # module id -> paths of its pages
+        self.module_keys: dict[str, str] = {}  # module id -> key over all its pages
         self.outputs: dict[str, CompiledModule] = {}  # module id -> compiled, from the snapshot
         self.not_in_snapshot = 0  # pages, and settled files whose stat it does not have
         self.elsewhere: set[str] = set()
@@ -374,35 +374,33 @@ class _Build:
         keys = _Keys(_context_key(ctx), _image_keys(ctx))
         snapshot = _decode_snapshot(self.cache.get_snapshot(ctx.programme))
         known = snapshot.files if snapshot.root == self.resolved_root else {}
-        pages_of: dict[str, list[_Page]] = {}
+        total = done = 0
+        missing: list[tuple[PageJob, str]] = []
         for module in modules:
-            pages_of[module.id] = [
-                _Page(path, kind, lang, keys.page(path, kind, lang, self.page_digest(path, known)))
+            pages = [
+                _Page(path, kind, lang, self.page_digest(path, known))
                 for path, kind, lang in _pages_of(module)
             ]
-            self.module_keys[module.id] = _module_key(page.key for page in pages_of[module.id])
-        total = sum(len(pages) for pages in pages_of.values())
-        done = 0
-        missing: list[tuple[PageJob, str]] = []
-        for module_id, pages in pages_of.items():
-            output = snapshot.modules.get(self.module_keys[module_id])
-            if output is not None and output.id == module_id:
-                self.outputs[module_id] = output
-            # A module whose output is not in the snapshot is assembled again: it needs its pages
-            # whole, and the snapshot keeps them without their rendered segments.
-            summaries = snapshot.pages if module_id in self.outputs else {}
+            total += len(pages)
+            self.module_pages[module.id] = [page.path for page in pages]
+            self.module_keys[module.id] = key = keys.module(module.id, pages)
+            entry = snapshot.modules.get(key)
+            if entry is not None and entry.fits(module.id, self.module_pages[module.id]):
+                self.outputs[module.id] = entry.compiled
+                self.pages.update(entry.pages)
+                done += len(pages)
+                continue
+            # Assembled again, from whole pages: from their own cache files, else compiled.
             for page in pages:
-                self.page_keys[page.path] = page.key
-                result = summaries.get(page.key)
-                if result is None:
-                    cached = self.cache.get(page.key)
-                    result = _decode(cached) if cached is not None else None
-                    self.not_in_snapshot += 1
+                page_key = keys.page(page)
+                cached = self.cache.get(page_key)
+                result = _decode(cached) if cached is not None else None
+                self.not_in_snapshot += 1
                 if result is not None and result.path == page.path:
                     self.pages[page.path] = result
                     done += 1
                 else:
-                    missing.append(self.page_job(page, keys))
+                    missing.append(self.page_job(page, page_key, keys))
         if self.progress:
             self.progress(done, total)
         for batch in _compile_all(missing, ctx, self.workers, self.cache):
@@ -413,36 +411,39 @@ class _Build:
                 done += 1
             if self.progress:
                 self.progress(done, total)
-        for pages in pages_of.values():
-            for page in pages:
-                self.diagnostics.extend(self.pages[page.path].diagnostics)
+        for paths in self.module_pages.values():
+            for path in paths:
+                self.diagnostics.extend(self.pages[path].diagnostics)
 
-    def page_job(self, page: _Page, keys: _Keys) -> tuple[PageJob, str]:
+    def page_job(self, page: _Page, key: str, keys: _Keys) -> tuple[PageJob, str]:
         """A page to compile, with its key; from the bytes its key was made from, or (when it
         changed after its stat was taken) from its new bytes, and then the build fails."""
-        key = page.key
         if page.path in self.inputs:
             data = self.inputs[page.path]
         else:
-            digest = self.digests[page.path]
             data = self.read_relative(page.path)
-            if self.digests[page.path] != digest:
+            if self.digests[page.path] != page.digest:
                 self.stamps.pop(page.path, None)
-                key = keys.page(page.path, page.kind, page.lang, self.digests[page.path])
-                self.page_keys[page.path] = key
+                key = keys.page(replace(page, digest=self.digests[page.path]))
                 self.report(page.path).error(1, 1, "file changed during the build: build again")
         return PageJob(path=page.path, kind=page.kind, lang=page.lang, data=data), key
 
     def save_snapshot(self, programme: str, compiled: list[CompiledModule]) -> None:
-        """Keep this build's pages (without segments), compiled modules and file stamps for the
-        next one; unless it would differ from the last one only by a few files."""
-        if self.not_in_snapshot <= max(16, len(self.page_keys) // 50):
+        """Keep this build's compiled modules, their pages (without segments) and the files'
+        stamps for the next one; unless it would differ from the last one only by a few files."""
+        if self.not_in_snapshot <= max(16, sum(map(len, self.module_pages.values())) // 50):
             return  # a few changed pages are read from their own cache files
         snapshot = _Snapshot(
-            pages={
-                key: _without_segments(self.pages[path]) for path, key in self.page_keys.items()
+            modules={
+                self.module_keys[module.id]: _ModuleEntry(
+                    compiled=module,
+                    pages={
+                        path: _without_segments(self.pages[path])
+                        for path in self.module_pages[module.id]
+                    },
+                )
+                for module in compiled
             },
-            modules={self.module_keys[module.id]: module for module in compiled},
             root=self.resolved_root,
             files=self.stamps,
         )
@@ -898,19 +899,30 @@ class _Page:
     path: str
     kind: PageKind
     lang: str | None
-    key: str  # over everything its compiled form depends on
+    digest: bytes  # SHA-256 of the file
 
 
 @dataclass(frozen=True)
 class _Keys:
+    """Cache keys: over everything a compiled page or module depends on."""
+
     context: str
     images: dict[str, str]  # module folder -> key of its images
 
-    def page(self, path: str, kind: PageKind, lang: str | None, data_digest: bytes) -> str:
+    def page(self, page: _Page) -> str:
         digest = hashlib.sha256(self.context.encode())
-        digest.update(f"\0{path}\0{kind}\0{lang}\0".encode())
-        digest.update(data_digest)
-        digest.update(self.images.get("/".join(path.split("/", 2)[:2]), "").encode())
+        digest.update(f"\0{page.path}\0{page.kind}\0{page.lang}\0".encode())
+        digest.update(page.digest)
+        digest.update(self.images.get("/".join(page.path.split("/", 2)[:2]), "").encode())
+        return digest.hexdigest()
+
+    def module(self, module_id: str, pages: list[_Page]) -> str:
+        """A module's compiled form depends only on its pages (it exists only when they are
+        free of errors), so what its pages' keys are made of makes its key."""
+        digest = hashlib.sha256(self.context.encode())
+        digest.update(f"\0{self.images.get(f'modules/{module_id}', '')}".encode())
+        for page in pages:
+            digest.update(f"\0{page.path}\0{page.kind}\0{page.lang}\0".encode() + page.digest)
         return digest.hexdigest()
 
 
@@ -929,20 +941,26 @@ def _pages_of(module: _ModuleFiles) -> list[tuple[str, PageKind, str | None]]:
     return pages
 
 
-def _module_key(page_keys: Iterable[str]) -> str:
-    """A module's compiled form depends only on its pages (and it exists only when they are
-    free of errors), so the keys of its pages, in order, key it."""
-    return hashlib.sha256("\0".join(page_keys).encode()).hexdigest()
+class _ModuleEntry(BaseModel):
+    compiled: CompiledModule
+    pages: dict[str, PageResult]  # path -> page, without its rendered segments
+
+    def fits(self, module_id: str, paths: list[str]) -> bool:
+        return (
+            self.compiled.id == module_id
+            and list(self.pages) == paths
+            and all(page.path == path for path, page in self.pages.items())
+        )
 
 
 class _Snapshot(BaseModel):
-    """The last build's pages by key, without their rendered segments (the checks need the
-    rest), and its compiled modules by module key: one file that spares a rebuild reading,
-    decoding and assembling every unchanged page. It is only an accelerator: every entry is
-    found by a key over its inputs, and a snapshot that does not decode is ignored."""
+    """The last build's compiled modules by key, each with its pages without their rendered
+    segments (the checks need the rest), and the stat and SHA-256 of its settled Markdown
+    files: one file that spares a rebuild reading, decoding and assembling every unchanged
+    page. It is only an accelerator: every entry is found by a key over its inputs, and a
+    snapshot that does not decode is ignored."""
 
-    pages: dict[str, PageResult]
-    modules: dict[str, CompiledModule]
+    modules: dict[str, _ModuleEntry]
     root: str  # the curriculum folder the file stamps are of
     files: dict[str, FileStamp]
 
@@ -955,7 +973,7 @@ def _decode_snapshot(data: bytes | None) -> _Snapshot:
     if data is not None:
         with contextlib.suppress(ValueError):
             return _Snapshot.model_validate_json(data)
-    return _Snapshot(pages={}, modules={}, root="", files={})
+    return _Snapshot(modules={}, root="", files={})
 
 
 def _decode(data: bytes) -> PageResult | None:
