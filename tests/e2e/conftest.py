@@ -5,12 +5,14 @@ Skipped, with the reason, when Chromium or Playwright is missing."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from bench.harness import SAMPLE_CURRICULUM, Server
+from bench.harness import PASSWORD, PEERPATH, SAMPLE_CURRICULUM, Server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,6 +52,29 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield running
     running.kill()
     shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def make_trainer(server: Server) -> Callable[[], str]:
+    """Create a trainer account with `peerpath user create` (staff have no sign-up page)."""
+
+    def _make() -> str:
+        email = f"trainer-{uuid.uuid4().hex[:8]}@example.org"
+        command = ["user", "create", "--email", email, "--name", "Sam Trainer", "--role", "trainer"]
+        done = subprocess.run(
+            [str(PEERPATH), *command, "--password-stdin"],
+            input=PASSWORD + "\n",
+            env=server.environment(),
+            cwd=server.data_dir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, f"`peerpath user create` failed: {done.stderr[-300:]}"
+        return email
+
+    return _make
 
 
 @pytest.fixture(scope="session")

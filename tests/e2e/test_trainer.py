@@ -4,49 +4,22 @@ the rubric; every page passes axe-core with no serious or critical violation."""
 from __future__ import annotations
 
 import re
-import subprocess
-import uuid
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Browser
 
-from bench.harness import PASSWORD, PEERPATH, Server, register_trainee
+from bench.harness import PASSWORD, Server, register_trainee
 from tests.e2e.pages import Audit
 
 PROGRAMME = "sample-programme"
 
 
-def _create_trainer(server: Server) -> str:
-    email = f"trainer-{uuid.uuid4().hex[:8]}@example.org"
-    done = subprocess.run(
-        [
-            str(PEERPATH),
-            "user",
-            "create",
-            "--email",
-            email,
-            "--name",
-            "Sam Trainer",
-            "--role",
-            "trainer",
-            "--password-stdin",
-        ],
-        input=PASSWORD + "\n",
-        env=server.environment(),
-        cwd=server.data_dir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"`peerpath user create` is not available: {done.stderr[-300:]}")
-    return email
-
-
-def test_a_trainer_rates_a_role_play(browser: Browser, server: Server) -> None:
+def test_a_trainer_rates_a_role_play(
+    browser: Browser, server: Server, make_trainer: Callable[[], str]
+) -> None:
     trainee = register_trainee(server.base_url, PROGRAMME)
-    trainer_email = _create_trainer(server)
+    trainer_email = make_trainer()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
     audit = Audit()
