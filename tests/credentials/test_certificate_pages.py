@@ -93,6 +93,8 @@ def test_a_trainer_issues_from_the_trainee_page_and_the_trainee_then_downloads_i
 
     page = trainer.get(cohort.trainee_page).text
     assert "eligible" in page and "Issue certificate" in page
+    listing = trainer.get(f"/train/cohorts/{cohort.id}/certificates").text
+    assert "1 eligible trainee has no certificate yet." in listing
     issued = post(
         trainer,
         f"{cohort.trainee_page}/certificate",
@@ -107,8 +109,15 @@ def test_a_trainer_issues_from_the_trainee_page_and_the_trainee_then_downloads_i
     assert f'href="http://testserver/verify/{certificate_id}"' in page
     assert "Revoke this certificate" in page and "Issue certificate" not in page
 
-    again = post(trainer, f"{cohort.trainee_page}/certificate", {}, page=cohort.trainee_page)
-    assert again.status_code == 303 and certificate_id in again.headers["location"]
+    listing_page = f"/train/cohorts/{cohort.id}/certificates"
+    again = post(
+        trainer, f"{cohort.trainee_page}/certificate", {"back": "cohort"}, page=listing_page
+    )
+    assert again.status_code == 303
+    assert again.headers["location"] == f"{listing_page}?issued={certificate_id}"
+    listing = trainer.get(again.headers["location"]).text
+    assert f"Certificate {certificate_id} issued." in listing
+    assert "0 eligible trainees have no certificate yet." in listing
     assert certificates(db) == 1  # a second click issues nothing new
 
     dashboard = trainee.get("/dashboard").text
