@@ -624,6 +624,12 @@ def main() -> None:
     )
     print(f"\n{driver}; {os.cpu_count()} cores; load average before/after: {load_before} / {load}")
     print("\n".join(table(rows)))
+    nginx = [row.measurement for row in rows if row.kind == "nginx"]
+    if options.wrk and nginx and nginx[0].throughput < 30_000:
+        print(
+            f"note: nginx at {nginx[0].throughput:,.0f}/s (about 65,000/s on a quiet machine): "
+            "the machine is busy, so read PeerPath against the references of this run."
+        )
     if any(row.kind == "peerpath" for row in rows):
         print("\nTargets (issue #8: 100 concurrent users, 2 cores; issue #6: verification)")
         print("\n".join(verdicts(rows)))
