@@ -32,7 +32,7 @@ from app.store.accounts import User
 from app.store.certificates import REVOCATION_REASONS, Certificate
 from app.store.learning import Enrolment
 from app.web.api.responses import content, problems
-from app.web.auth import CurrentUser, require_role
+from app.web.auth import CurrentUser, require_role, verify_csrf
 from app.web.deps import DB, AppSettings, read_unit
 from app.web.errors import Problem
 
@@ -388,6 +388,7 @@ def _refusal(error: CertificateError) -> Problem:
     "",
     response_model=CertificateOut,
     status_code=201,
+    dependencies=[verify_csrf],
     responses=problems(400, 401, 403, 404, 409, 422),
 )
 def issue(body: IssueIn, db: DB, settings: AppSettings, user: Staff) -> CertificateOut:
@@ -421,6 +422,7 @@ def _staff_action(certificate_id: str) -> str:
 @router.post(
     "/{certificate_id}/revocation",
     response_model=CertificateOut,
+    dependencies=[verify_csrf],
     responses=problems(400, 401, 403, 404, 409, 422),
 )
 def revoke(
@@ -444,6 +446,7 @@ def revoke(
     "/{certificate_id}/renewal",
     response_model=CertificateOut,
     status_code=201,
+    dependencies=[verify_csrf],
     responses=problems(400, 401, 403, 404, 409, 422),
 )
 def renew(
@@ -468,6 +471,7 @@ def renew(
     "/{certificate_id}/reissue",
     response_model=CertificateOut,
     status_code=201,
+    dependencies=[verify_csrf],
     responses=problems(400, 401, 403, 404, 409, 422),
 )
 def reissue(
