@@ -280,3 +280,30 @@ def test_reissue_and_renewal_through_the_api(
     )
     assert renewed.status_code == 201
     assert json.loads(json.dumps(renewed.json()))["version"] == 3
+
+
+def test_staff_signed_in_by_cookie_must_send_the_csrf_token_to_revoke(
+    client: TestClient, issued: dict, db: Database, settings: Settings
+) -> None:
+    """A page on another site cannot make a trainer's browser revoke a certificate."""
+    from app.web.auth import _signer, session_cookie_name
+
+    with db.unit_of_work() as session:
+        trainer = User(
+            email="trainer@example.org", display_name="T", role="trainer", password_hash="x"
+        )
+        session.add(trainer)
+        session.flush()
+        token = start_session(session, trainer, kind="browser", lifetime=timedelta(hours=1))
+    client.cookies.set(session_cookie_name(settings), _signer(settings).sign(token).decode())
+    url = f"/api/v1/certificates/{issued['id']}/revocation"
+    body = {"reason": "other", "note": "cross-site"}
+    forged = client.post(url, json=body)
+    assert forged.status_code == 403
+    assert forged.json()["type"].endswith("csrf-token-invalid")
+    assert client.get(f"/api/v1/certificates/{issued['id']}/verification").json()["status"] == (
+        "valid"
+    )
+    csrf = client.get("/api/v1/me").json()["csrf_token"]
+    revoked = client.post(url, json=body, headers={"X-CSRF-Token": csrf})
+    assert revoked.status_code == 200, revoked.text
