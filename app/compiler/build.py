@@ -383,24 +383,33 @@ class _Build:
             ]
             total += len(pages)
             self.module_pages[module.id] = [page.path for page in pages]
-            self.module_keys[module.id] = key = keys.module(module.id, pages)
-            entry = snapshot.modules.get(key)
+            self.module_keys[module.id] = keys.module(module.id, pages)
+            entry = snapshot.modules.get(self.module_keys[module.id])
             if entry is not None and entry.fits(module.id, self.module_pages[module.id]):
                 self.outputs[module.id] = entry.compiled
                 self.pages.update(entry.pages)
                 done += len(pages)
                 continue
             # Assembled again, from whole pages: from their own cache files, else compiled.
-            for page in pages:
-                page_key = keys.page(page)
-                cached = self.cache.get(page_key)
-                result = _decode(cached) if cached is not None else None
+            for index, page in enumerate(pages):
                 self.not_in_snapshot += 1
-                if result is not None and result.path == page.path:
+                result = self.cached_page(keys.page(page), page.path)
+                if result is None and page.path not in self.inputs:
+                    # Known by its stat but not in the cache: its bytes have the last word
+                    # (should its stamp be damaged, or the file have changed since).
+                    self.read_relative(page.path)
+                    page = pages[index] = replace(page, digest=self.digests[page.path])
+                    if page.path in self.stamps:
+                        self.stamps[page.path] = (*self.stamps[page.path][:5], page.digest.hex())
+                    result = self.cached_page(keys.page(page), page.path)
+                if result is None:
+                    data = self.inputs[page.path]
+                    job = PageJob(path=page.path, kind=page.kind, lang=page.lang, data=data)
+                    missing.append((job, keys.page(page)))
+                else:
                     self.pages[page.path] = result
                     done += 1
-                else:
-                    missing.append(self.page_job(page, page_key, keys))
+            self.module_keys[module.id] = keys.module(module.id, pages)
         if self.progress:
             self.progress(done, total)
         for batch in _compile_all(missing, ctx, self.workers, self.cache):
@@ -415,18 +424,10 @@ class _Build:
             for path in paths:
                 self.diagnostics.extend(self.pages[path].diagnostics)
 
-    def page_job(self, page: _Page, key: str, keys: _Keys) -> tuple[PageJob, str]:
-        """A page to compile, with its key; from the bytes its key was made from, or (when it
-        changed after its stat was taken) from its new bytes, and then the build fails."""
-        if page.path in self.inputs:
-            data = self.inputs[page.path]
-        else:
-            data = self.read_relative(page.path)
-            if self.digests[page.path] != page.digest:
-                self.stamps.pop(page.path, None)
-                key = keys.page(replace(page, digest=self.digests[page.path]))
-                self.report(page.path).error(1, 1, "file changed during the build: build again")
-        return PageJob(path=page.path, kind=page.kind, lang=page.lang, data=data), key
+    def cached_page(self, key: str, path: str) -> PageResult | None:
+        data = self.cache.get(key)
+        result = _decode(data) if data is not None else None
+        return result if result is not None and result.path == path else None
 
     def save_snapshot(self, programme: str, compiled: list[CompiledModule]) -> None:
         """Keep this build's compiled modules, their pages (without segments) and the files'

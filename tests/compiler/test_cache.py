@@ -168,3 +168,18 @@ def test_a_same_size_change_is_seen_whether_or_not_the_file_had_settled(
     again = _same_as_without_cache(large_curriculum, cache)
     assert first.release is not None and again.release is not None
     assert again.release.content_hash != first.release.content_hash
+
+
+def test_a_damaged_file_stamp_is_overruled_by_the_file(
+    large_curriculum: Curriculum, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.compiler.build._SETTLED_NS", 0)  # every file counts as settled
+    cache = tmp_path / "cache"
+    _same_as_without_cache(large_curriculum, cache)
+    snapshot = json.loads((cache / SNAPSHOT).read_bytes())
+    path = "modules/welcome-2/01-what-peer-support-is.md"
+    snapshot["files"][path][5] = "00" * 32  # the digest its stat would vouch for
+    (cache / SNAPSHOT).write_text(json.dumps(snapshot))
+    for _ in range(2):
+        rebuilt = _same_as_without_cache(large_curriculum, cache)
+        assert rebuilt.release is not None and not rebuilt.errors
