@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.scoring.definitions import (
     FreeTextItem,
@@ -33,28 +34,30 @@ class AnswerError(ValueError):
         self.reason = message
 
 
-@dataclass(frozen=True)
+# Answers are read-only by convention; not frozen because a frozen dataclass costs several
+# times as much to build, and every answered item of every submission builds one.
+@dataclass(slots=True)
 class SingleChoiceAnswer:
     option: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MultipleResponseAnswer:
     options: frozenset[str]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TrueFalseAnswer:
     value: bool
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SituationalJudgementAnswer:
     best: str | None
     ratings: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FreeTextAnswer:
     text: str
 
@@ -77,22 +80,26 @@ _FIELDS: dict[str, frozenset[str]] = {
 
 
 # Option ids per item definition, built once: definitions are immutable and scored often.
-_OPTION_IDS: dict[int, tuple[QuestionItem, tuple[str, ...]]] = {}
+_OPTION_IDS: dict[int, tuple[QuestionItem, tuple[str, ...], frozenset[str]]] = {}
 
 
 def option_ids(item: QuestionItem) -> tuple[str, ...]:
     """The item's option ids in file order (empty for true/false and free text)."""
+    return _option_ids(item)[1]
+
+
+def _option_ids(item: QuestionItem) -> tuple[QuestionItem, tuple[str, ...], frozenset[str]]:
     cached = _OPTION_IDS.get(id(item))
     if cached is not None and cached[0] is item:
-        return cached[1]
+        return cached
     if isinstance(item, SingleChoiceItem | MultipleResponseItem | SituationalJudgementItem):
         ids = tuple(o.id for o in item.options)
     else:
         ids = ()
     if len(_OPTION_IDS) >= 50_000:
         _OPTION_IDS.clear()
-    _OPTION_IDS[id(item)] = (item, ids)
-    return ids
+    cached = _OPTION_IDS[id(item)] = (item, ids, frozenset(ids))
+    return cached
 
 
 def parse_answer(item: QuestionItem, raw: Mapping[str, object] | None) -> Answer | None:
@@ -109,15 +116,7 @@ def parse_answer(item: QuestionItem, raw: Mapping[str, object] | None) -> Answer
             f"unexpected field(s) {', '.join(unexpected)} for a {item.type} answer "
             f"(expected: {allowed})",
         )
-    if isinstance(item, SingleChoiceItem):
-        return _single(item, raw)
-    if isinstance(item, MultipleResponseItem):
-        return _multiple(item, raw)
-    if isinstance(item, TrueFalseItem):
-        return _true_false(item, raw)
-    if isinstance(item, SituationalJudgementItem):
-        return _situational(item, raw)
-    return _free_text(item, raw)
+    return _PARSERS[item.type](item, raw)
 
 
 def _single(item: SingleChoiceItem, raw: Mapping[str, object]) -> Answer | None:
@@ -135,7 +134,13 @@ def _multiple(item: MultipleResponseItem, raw: Mapping[str, object]) -> Answer |
         raise AnswerError(item.id, f"options must be a list of option ids, not {_kind(options)}")
     if not options:
         return None
-    known = option_ids(item)
+    _, known, known_set = _option_ids(item)
+    try:
+        distinct = frozenset(options)
+    except TypeError:  # something unhashable: the checks below say what
+        distinct = frozenset()
+    if len(distinct) == len(options) and distinct <= known_set:
+        return MultipleResponseAnswer(distinct)
     chosen = [_option_id(item.id, o, known) for o in options]
     duplicates = sorted({o for o in chosen if chosen.count(o) > 1})
     if duplicates:
@@ -155,7 +160,7 @@ def _true_false(item: TrueFalseItem, raw: Mapping[str, object]) -> Answer | None
 
 
 def _situational(item: SituationalJudgementItem, raw: Mapping[str, object]) -> Answer | None:
-    known = option_ids(item)
+    _, known, known_set = _option_ids(item)
     best_raw = raw.get("best")
     best = None if best_raw in (None, "") else _option_id(item.id, best_raw, known)
     ratings_raw = raw.get("ratings") or {}
@@ -163,6 +168,9 @@ def _situational(item: SituationalJudgementItem, raw: Mapping[str, object]) -> A
         raise AnswerError(item.id, f"ratings must map option ids to 1-4, not {_kind(ratings_raw)}")
     ratings: dict[str, int] = {}
     for option, rating in ratings_raw.items():
+        if option in known_set and type(rating) is int and 1 <= rating <= 4:
+            ratings[option] = rating
+            continue
         option_id = _option_id(item.id, option, known)
         if rating is None or rating == "":
             continue
@@ -187,7 +195,18 @@ def _free_text(item: FreeTextItem, raw: Mapping[str, object]) -> Answer | None:
     return FreeTextAnswer(text.strip())
 
 
+_PARSERS: dict[str, Callable[[Any, Mapping[str, object]], Answer | None]] = {
+    "single-choice": _single,
+    "multiple-response": _multiple,
+    "true-false": _true_false,
+    "situational-judgement": _situational,
+    "free-text": _free_text,
+}
+
+
 def _option_id(item_id: str, value: object, known: tuple[str, ...]) -> str:
+    if type(value) is str and value in known:
+        return value
     if not isinstance(value, str):
         raise AnswerError(item_id, f"an option id must be a string, not {_kind(value)}")
     if value not in known:
@@ -198,6 +217,8 @@ def _option_id(item_id: str, value: object, known: tuple[str, ...]) -> str:
 
 
 def _rating(item_id: str, option: str, value: object) -> int:
+    if type(value) is int and 1 <= value <= 4:
+        return value
     if isinstance(value, bool):
         raise AnswerError(item_id, f"rating for option {option} must be 1-4, not {value!r}")
     if isinstance(value, str) and value.strip().isdigit():

@@ -11,14 +11,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from app.scoring.definitions import LISTENING_SKILLS, ROADBLOCKS
 
 CATEGORIES = LISTENING_SKILLS + ROADBLOCKS
 
 
-@dataclass(frozen=True)
-class Detection:
+class Detection(NamedTuple):
     """One category found in a reply, with the words that triggered it and the rule's name."""
 
     category: str
@@ -26,7 +26,9 @@ class Detection:
     rule: str
 
 
-@dataclass(frozen=True)
+# Read-only by convention; not frozen because a frozen dataclass costs several times as much
+# to build, and every free-text answer of every submission builds one.
+@dataclass
 class ListeningFeedback:
     """What the analyzer found in one reply, and a friendly message for the trainee."""
 
@@ -58,18 +60,13 @@ _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 _QUESTION_START = re.compile(
     r"^(?:(?:and|so|but|okay|ok|right|well|hmm|also),?\s+)*"
     r"(?:what|whats|how|why|when|where|who|which|do|does|did|are|is|was|were|have|has|had|"
-    r"can|could|would|will|shall|should|don'?t|didn'?t|aren'?t|isn'?t|haven'?t|won'?t|wouldn'?t)\b",
-    re.IGNORECASE,
+    r"can|could|would|will|shall|should|don'?t|didn'?t|aren'?t|isn'?t|haven'?t|won'?t|wouldn'?t)\b"
 )
 
 
 def _sentences(text: str) -> list[str]:
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip(" .!?")]
-
-
-def _is_question(sentence: str) -> bool:
-    return sentence.rstrip().endswith("?") or bool(_QUESTION_START.match(sentence))
 
 
 # --- rules -----------------------------------------------------------------------------
@@ -298,16 +295,28 @@ _COMPILED = [
     for category, name, pattern, where in _RULES
 ]
 
-
-def _rules_by_word() -> dict[str, tuple[int, ...]]:
-    by_word: dict[str, tuple[int, ...]] = {}
-    for index, rule in enumerate(_COMPILED):
-        for word in rule[4]:
-            by_word[word] = (*by_word.get(word, ()), index)
-    return by_word
+# Rule sets as bit masks (bit i is rule i of _COMPILED): a sentence's candidate rules are the
+# union of its anchor words' masks, narrowed to the rules that apply to its kind of sentence
+# and to categories not found yet, then run lowest bit first, which is table order.
 
 
-_BY_WORD = _rules_by_word()
+def _mask(indices: Iterable[int]) -> int:
+    return sum(1 << i for i in set(indices))
+
+
+_RULES_BY_WORD: dict[str, int] = {}
+for _index, _rule in enumerate(_COMPILED):
+    for _word in _rule[4]:
+        _RULES_BY_WORD[_word] = _RULES_BY_WORD.get(_word, 0) | 1 << _index
+_ANCHOR_WORDS = frozenset(_RULES_BY_WORD)
+_RULES_OF: dict[str, int] = {
+    c: _mask(i for i, rule in enumerate(_COMPILED) if rule[0] == c) for c in CATEGORIES
+}
+# A statement runs "any" and "statement" rules, a sentence that starts like a question runs
+# "any" and "question" rules, and one that only ends with "?" runs them all.
+_STATEMENT_RULES = _mask(i for i, rule in enumerate(_COMPILED) if rule[3] != "question")
+_QUESTION_RULES = _mask(i for i, rule in enumerate(_COMPILED) if rule[3] != "statement")
+_ALL_RULES = _STATEMENT_RULES | _QUESTION_RULES
 
 _CHECK = re.compile(
     r"\b(?:have i (?:got|understood)|did i (?:get|miss)|is that (?:right|close|about right)|"
@@ -320,56 +329,68 @@ def analyse_listening(text: str) -> ListeningFeedback:
     """Find listening skills and roadblocks in a written reply, each with its trigger phrase."""
     detections: list[Detection] = []
     seen: set[str] = set()
-
-    def add(category: str, phrase: str, rule: str) -> None:
-        if category not in seen:
-            seen.add(category)
-            detections.append(Detection(category, phrase.strip(), rule))
-
     sentences = _sentences(text)
     has_list = text.count(",") >= 2 or ", and " in text or ":" in text
     questions = 0
     closed = 0
     reflections = 0
+    asked: list[str] = []
+    # Rules of categories already found are not run again; reflection rules are, because
+    # reflections are counted per sentence.
+    done = 0
     for sentence in sentences:
         lower = sentence.lower()
         # Lowercasing keeps offsets for nearly all text; if not, quote the lowercased words.
         source = sentence if len(lower) == len(sentence) else lower
-        starts_as_question = bool(_QUESTION_START.match(sentence))
-        is_question = starts_as_question or sentence.endswith("?")
-        questions += is_question
+        if _QUESTION_START.match(lower):
+            is_question, rules = True, _QUESTION_RULES
+        elif sentence.endswith("?"):
+            is_question, rules = True, _ALL_RULES
+        else:
+            is_question, rules = False, _STATEMENT_RULES
+        candidates = 0
+        for word in _ANCHOR_WORDS.intersection(_WORD.findall(lower)):
+            candidates |= _RULES_BY_WORD[word]
+        candidates &= rules & ~done
         reflected = False
-        # Only the rules one of whose anchor words occurs in the sentence, in table order.
-        candidates = sorted(
-            {i for word in set(_WORD.findall(lower)) for i in _BY_WORD.get(word, ())}
-        )
-        for index in candidates:
-            category, name, pattern, where, _ = _COMPILED[index]
-            if category in seen and (category != "reflection" or reflected):
-                continue
-            if (where == "question" and not is_question) or (
-                where == "statement" and starts_as_question
-            ):
-                continue
+        while candidates:
+            bit = candidates & -candidates
+            candidates ^= bit
+            category, name, pattern, _, _ = _COMPILED[bit.bit_length() - 1]
             match = pattern.search(lower)
             if match is None:
                 continue
+            candidates &= ~_RULES_OF[category]
             if category == "reflection":
                 reflected = True
-            add(category, source[match.start() : match.end()] or sentence, name)
-        if is_question and not _OPEN.search(lower):
-            closed += 1
+                if category in seen:
+                    continue
+            else:
+                done |= _RULES_OF[category]
+            seen.add(category)
+            phrase = (source[match.start() : match.end()] or sentence).strip()
+            detections.append(Detection(category, phrase, name))
+        if is_question:
+            questions += 1
+            asked.append(sentence)
+            if not _OPEN.match(lower):
+                closed += 1
         reflections += reflected
-        check = _CHECK.search(lower) if has_list else None
-        if check:
-            add("summary", source[check.start() : check.end()], "gathers several things and checks")
-    if "summary" in seen:
+        if has_list and "summary" not in seen:
+            check = _CHECK.search(lower)
+            if check:
+                seen.add("summary")
+                done |= _RULES_OF["summary"]
+                phrase = source[check.start() : check.end()].strip()
+                detections.append(Detection("summary", phrase, "gathers several things and checks"))
+    if "summary" in seen and "reflection" not in seen:
         # A summary is a collection of reflections (Miller and Rollnick).
         summary = next(d for d in detections if d.category == "summary")
-        add("reflection", summary.phrase, "a summary reflects")
-    if questions >= 3 or closed >= 2:
-        asked = " ".join(s for s in sentences if _is_question(s))
-        add("interrogating", asked[:120], "a string of questions")
+        detections.append(Detection("reflection", summary.phrase, "a summary reflects"))
+    if (questions >= 3 or closed >= 2) and "interrogating" not in seen:
+        detections.append(
+            Detection("interrogating", " ".join(asked)[:120].strip(), "a string of questions")
+        )
     message = _message(detections, questions, reflections)
     return ListeningFeedback(tuple(detections), message, questions, reflections)
 
@@ -390,20 +411,23 @@ _ROADBLOCK_TIPS = {
 
 
 def _message(detections: Sequence[Detection], questions: int, reflections: int) -> str:
-    skills = [d for d in detections if d.category in LISTENING_SKILLS]
-    roadblocks = [d for d in detections if d.category in ROADBLOCKS]
+    skills: list[str] = []
+    roadblocks: list[str] = []
+    for d in detections:
+        if d.category in _SKILL_NAMES:
+            skills.append(f'{_SKILL_NAMES[d.category]} ("{d.phrase}")')
+        else:
+            roadblocks.append(f'{_ROADBLOCK_TIPS[d.category]} ("{d.phrase}")')
     parts: list[str] = []
     if skills:
-        found = "; ".join(f'{_SKILL_NAMES[d.category]} ("{d.phrase}")' for d in skills)
-        parts.append(f"Good listening: you used {found}.")
+        parts.append(f"Good listening: you used {'; '.join(skills)}.")
     else:
         parts.append(
             "We did not spot an open question, reflection, affirmation or summary. "
             'Try saying back what you heard, for example "It sounds like…".'
         )
     if roadblocks:
-        found = "; ".join(f'{_ROADBLOCK_TIPS[d.category]} ("{d.phrase}")' for d in roadblocks)
-        parts.append(f"Watch out for {found}.")
+        parts.append(f"Watch out for {'; '.join(roadblocks)}.")
     elif skills:
         parts.append("No roadblocks spotted.")
     if questions > reflections and questions >= 2:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
+from typing import Any
 
 from app.scoring.answers import (
     Answer,
@@ -33,7 +35,9 @@ from app.scoring.plan import AttemptPlan, planned_items
 EPSILON = 1e-9
 
 
-@dataclass(frozen=True)
+# Not frozen, but read-only by convention: a frozen dataclass costs about four times as much
+# to build (each field goes through object.__setattr__) and every scored item builds one.
+@dataclass(slots=True)
 class ItemScore:
     """The score of one item, with the key shown in the review after submission."""
 
@@ -89,63 +93,11 @@ class AttemptScore:
         return [head, *(f"{i.item_id}: {i.explanation}" for i in self.items)]
 
 
-@dataclass(frozen=True)
-class _Key:
-    correct: tuple[str, ...]
-    correct_set: frozenset[str]
-    ratings: Mapping[str, int]
-    rationales: Mapping[str, str]
-
-
-# Keys derived from an item definition, built once per definition: definitions are immutable
-# and live as long as their release, and scoring runs thousands of times per definition.
-_KEYS: dict[int, tuple[QuestionItem, _Key]] = {}
-_KEYS_LIMIT = 50_000
-
-
-def _key(item: QuestionItem) -> _Key:
-    cached = _KEYS.get(id(item))
-    if cached is not None and cached[0] is item:
-        return cached[1]
-    if isinstance(item, SingleChoiceItem | MultipleResponseItem):
-        correct = tuple(sorted(o.id for o in item.options if o.correct))
-        key = _Key(correct, frozenset(correct), MappingProxyType({}), MappingProxyType({}))
-    elif isinstance(item, TrueFalseItem):
-        key = _Key(
-            ("true" if item.answer else "false",),
-            frozenset(),
-            MappingProxyType({}),
-            MappingProxyType({}),
-        )
-    elif isinstance(item, SituationalJudgementItem):
-        best = next(o.id for o in item.options if o.rating == 4)
-        key = _Key(
-            (best,), frozenset((best,)),
-            MappingProxyType({o.id: o.rating for o in item.options}),
-            MappingProxyType({o.id: o.rationale for o in item.options}),
-        )  # fmt: skip
-    else:
-        key = _Key((), frozenset(), MappingProxyType({}), MappingProxyType({}))
-    if len(_KEYS) >= _KEYS_LIMIT:
-        _KEYS.clear()
-    _KEYS[id(item)] = (item, key)
-    return key
-
-
 def score_item(
     item: QuestionItem, answer: Answer | None, default_competency: str | None = None
 ) -> ItemScore:
     """Score one item; an unanswered item scores 0 and its key is still shown for review."""
-    competency = item.competency or default_competency
-    if isinstance(item, SingleChoiceItem):
-        return _single(item, answer, competency)
-    if isinstance(item, MultipleResponseItem):
-        return _multiple(item, answer, competency)
-    if isinstance(item, TrueFalseItem):
-        return _true_false(item, answer, competency)
-    if isinstance(item, SituationalJudgementItem):
-        return _situational(item, answer, competency)
-    return _free_text(item, answer, competency)
+    return _marker(item, item.competency or default_competency).score(answer)
 
 
 def score_attempt(
@@ -155,19 +107,19 @@ def score_attempt(
 ) -> AttemptScore:
     """Score a submitted attempt: raw answers by item id in, points, pass and explanations out."""
     planned = planned_items(assessment, plan)
-    in_plan = {item.id for item, _ in planned}
-    for item_id in answers:
-        if item_id not in in_plan:
-            raise AnswerError(item_id, "this item is not part of the attempt")
-    default = assessment.competencies[0]
-    scores = []
-    for item, _ in planned:
-        answer = parse_answer(item, answers.get(item.id))
-        scores.append(score_item(item, answer, default))
-    points = sum(s.points for s in scores)
-    max_points = sum(s.max_points for s in scores)
+    if not answers.keys() <= {item.id for item, _ in planned}:
+        unknown = next(i for i in answers if i not in {item.id for item, _ in planned})
+        raise AnswerError(unknown, "this item is not part of the attempt")
+    markers = _markers(assessment)
+    scores = [
+        markers[item.id].score(parse_answer(item, answers.get(item.id))) for item, _ in planned
+    ]
+    points = 0.0
+    max_points = 0.0
     by_competency: dict[str, list[float]] = {}
     for s in scores:
+        points += s.points
+        max_points += s.max_points
         if s.max_points and s.competency:
             got, out_of = by_competency.setdefault(s.competency, [0.0, 0.0])
             by_competency[s.competency] = [got + s.points, out_of + s.max_points]
@@ -189,67 +141,13 @@ def score_attempt(
     )
 
 
+@lru_cache(maxsize=4096)
 def _num(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:.0f}"
 
 
-def _ids(ids: list[str] | tuple[str, ...] | frozenset[str]) -> str:
+def _ids(ids: Iterable[str]) -> str:
     return ", ".join(sorted(ids)) or "none"
-
-
-def _single(item: SingleChoiceItem, answer: Answer | None, competency: str | None) -> ItemScore:
-    correct = _key(item).correct[0]
-    if not isinstance(answer, SingleChoiceAnswer):
-        points, text = 0.0, f"Not answered. The correct answer is {correct}."
-    elif answer.option == correct:
-        points, text = 1.0, f"Correct: {correct}. 1 of 1 point."
-    else:
-        points = 0.0
-        text = f"You chose {answer.option}; the correct answer is {correct}. 0 of 1 point."
-    return ItemScore(
-        item.id, item.type, competency, points, 1.0, answer is not None, text,
-        correct_options=(correct,), feedback=item.feedback,
-    )  # fmt: skip
-
-
-def _multiple(
-    item: MultipleResponseItem, answer: Answer | None, competency: str | None
-) -> ItemScore:
-    key = _key(item)
-    correct = key.correct_set
-    if not isinstance(answer, MultipleResponseAnswer):
-        points = 0.0
-        text = f"Not answered. The correct options are {_ids(correct)}."
-    else:
-        right = answer.options & correct
-        wrong = answer.options - correct
-        points = max(0.0, (len(right) - len(wrong)) / len(correct))
-        text = (
-            f"You chose {len(right)} of the {len(correct)} correct options ({_ids(right)}) "
-            f"and {len(wrong)} that {'is' if len(wrong) == 1 else 'are'} not correct "
-            f"({_ids(wrong)}). Each wrong choice cancels a right one: "
-            f"max(0, ({len(right)} − {len(wrong)}) / {len(correct)}) = {_num(points)} of 1 point. "
-            f"The correct options are {_ids(correct)}."
-        )
-    return ItemScore(
-        item.id, item.type, competency, points, 1.0, answer is not None, text,
-        correct_options=key.correct, feedback=item.feedback,
-    )  # fmt: skip
-
-
-def _true_false(item: TrueFalseItem, answer: Answer | None, competency: str | None) -> ItemScore:
-    key = "true" if item.answer else "false"
-    if not isinstance(answer, TrueFalseAnswer):
-        points, text = 0.0, f"Not answered. The statement is {key}."
-    elif answer.value == item.answer:
-        points, text = 1.0, f"Correct: the statement is {key}. 1 of 1 point."
-    else:
-        points = 0.0
-        text = f"You answered {'true' if answer.value else 'false'}; the statement is {key}. 0 of 1 point."
-    return ItemScore(
-        item.id, item.type, competency, points, 1.0, answer is not None, text,
-        correct_options=(key,), feedback=item.feedback,
-    )  # fmt: skip
 
 
 def pick_best_credit(expert_rating: int) -> float:
@@ -257,84 +155,264 @@ def pick_best_credit(expert_rating: int) -> float:
     return (expert_rating - 1) / 3
 
 
-def _situational(
-    item: SituationalJudgementItem, answer: Answer | None, competency: str | None
-) -> ItemScore:
-    cached = _key(item)
-    key = cached.ratings
-    best = cached.correct[0]
-    parts: list[float] = []
-    lines: list[str] = []
-    sj = answer if isinstance(answer, SituationalJudgementAnswer) else None
-    if item.mode in ("pick-best", "both"):
-        if sj is None or sj.best is None:
-            parts.append(0.0)
-            lines.append(f"No best response chosen; the experts' best is {best}.")
+@lru_cache(maxsize=1024)
+def _closeness(total_gap: int, options: int) -> tuple[float, str]:
+    """Rate-each credit for ratings `total_gap` levels from the experts' in all, and why."""
+    apart = total_gap / options
+    closeness = 1 - apart / 3
+    return closeness, (
+        f"are {_num(apart)} apart on average: 1 − {_num(apart)} / 3 = {_num(closeness)}."
+    )
+
+
+# --- markers ------------------------------------------------------------------------------
+# A marker scores one item. It is built once per item definition (definitions are immutable
+# and live as long as their release) with everything that does not depend on the answer:
+# the key, and the scores and sentences of every outcome that can be listed in advance.
+
+
+class _Marker:
+    def score(self, answer: Answer | None) -> ItemScore:
+        raise NotImplementedError
+
+
+class _SingleChoice(_Marker):
+    def __init__(self, item: SingleChoiceItem, competency: str | None) -> None:
+        self.item = item
+        self.competency = competency
+        self.correct = correct = next(o.id for o in item.options if o.correct)
+        self.unanswered = f"Not answered. The correct answer is {correct}."
+        self.by_option = {
+            o.id: (1.0, f"Correct: {correct}. 1 of 1 point.")
+            if o.id == correct
+            else (0.0, f"You chose {o.id}; the correct answer is {correct}. 0 of 1 point.")
+            for o in item.options
+        }
+
+    def score(self, answer: Answer | None) -> ItemScore:
+        if isinstance(answer, SingleChoiceAnswer):
+            points, text = self.by_option[answer.option]
         else:
-            credit = pick_best_credit(key[sj.best])
-            parts.append(credit)
-            if sj.best == best:
-                lines.append(f"You chose {best}, the experts' best response: {_num(credit)}.")
+            points, text = 0.0, self.unanswered
+        item = self.item
+        return ItemScore(
+            item.id, item.type, self.competency, points, 1.0, answer is not None, text,
+            correct_options=(self.correct,), feedback=item.feedback,
+        )  # fmt: skip
+
+
+class _TrueFalse(_Marker):
+    def __init__(self, item: TrueFalseItem, competency: str | None) -> None:
+        self.item = item
+        self.competency = competency
+        self.key = key = "true" if item.answer else "false"
+        self.unanswered = f"Not answered. The statement is {key}."
+        self.by_value = {
+            value: (1.0, f"Correct: the statement is {key}. 1 of 1 point.")
+            if value == item.answer
+            else (
+                0.0,
+                f"You answered {'true' if value else 'false'}; the statement is {key}. "
+                f"0 of 1 point.",
+            )
+            for value in (True, False)
+        }
+
+    def score(self, answer: Answer | None) -> ItemScore:
+        if isinstance(answer, TrueFalseAnswer):
+            points, text = self.by_value[answer.value]
+        else:
+            points, text = 0.0, self.unanswered
+        item = self.item
+        return ItemScore(
+            item.id, item.type, self.competency, points, 1.0, answer is not None, text,
+            correct_options=(self.key,), feedback=item.feedback,
+        )  # fmt: skip
+
+
+class _MultipleResponse(_Marker):
+    def __init__(self, item: MultipleResponseItem, competency: str | None) -> None:
+        self.item = item
+        self.competency = competency
+        self.correct = tuple(sorted(o.id for o in item.options if o.correct))
+        self.correct_set = frozenset(self.correct)
+        n = len(self.correct)
+        listed = _ids(self.correct)
+        self.unanswered = f"Not answered. The correct options are {listed}."
+        # Points and the explanation, with {right} and {wrong} for the chosen ids, for every
+        # count of right and wrong choices.
+        self.outcomes: dict[tuple[int, int], tuple[float, str]] = {}
+        for right in range(n + 1):
+            for wrong in range(len(item.options) - n + 1):
+                points = max(0.0, (right - wrong) / n)
+                self.outcomes[right, wrong] = (
+                    points,
+                    f"You chose {right} of the {n} correct options ({{right}}) "
+                    f"and {wrong} that {'is' if wrong == 1 else 'are'} not correct "
+                    f"({{wrong}}). Each wrong choice cancels a right one: "
+                    f"max(0, ({right} − {wrong}) / {n}) = {_num(points)} of 1 point. "
+                    f"The correct options are {listed}.",
+                )
+
+    def score(self, answer: Answer | None) -> ItemScore:
+        if isinstance(answer, MultipleResponseAnswer):
+            right = answer.options & self.correct_set
+            wrong = answer.options - self.correct_set
+            points, text = self.outcomes[len(right), len(wrong)]
+            text = text.format(right=_ids(right), wrong=_ids(wrong))
+        else:
+            points, text = 0.0, self.unanswered
+        item = self.item
+        return ItemScore(
+            item.id, item.type, self.competency, points, 1.0, answer is not None, text,
+            correct_options=self.correct, feedback=item.feedback,
+        )  # fmt: skip
+
+
+class _SituationalJudgement(_Marker):
+    def __init__(self, item: SituationalJudgementItem, competency: str | None) -> None:
+        self.item = item
+        self.competency = competency
+        self.ratings = MappingProxyType({o.id: o.rating for o in item.options})
+        self.rationales = MappingProxyType({o.id: o.rationale for o in item.options})
+        self.best = best = next(o.id for o in item.options if o.rating == 4)
+        self.pick = item.mode in ("pick-best", "both")
+        self.rate = item.mode in ("rate-each", "both")
+        # What choosing each option as best earns, and the sentences that say so.
+        self.picked: dict[str | None, tuple[float, str]] = {
+            None: (0.0, f"No best response chosen; the experts' best is {best}.")
+        }
+        for o, rating in self.ratings.items():
+            credit = pick_best_credit(rating)
+            if o == best:
+                line = f"You chose {best}, the experts' best response: {_num(credit)}."
             else:
-                lines.append(
-                    f"You chose {sj.best} as best; the experts rated it {key[sj.best]} of 4 "
+                line = (
+                    f"You chose {o} as best; the experts rated it {rating} of 4 "
                     f"and chose {best}: {_num(credit)}."
                 )
-            if key[sj.best] == 1:
-                lines.append(
-                    f"Experts rated {sj.best} as potentially harmful; read why in the rationale."
-                )
-    if item.mode in ("rate-each", "both"):
-        ratings = sj.ratings if sj is not None else {}
-        if not ratings:
-            parts.append(0.0)
-            lines.append("No options rated.")
+            if rating == 1:
+                line += f" Experts rated {o} as potentially harmful; read why in the rationale."
+            self.picked[o] = (credit, line)
+        # Each option's distance from the expert rating and how it reads, for every rating a
+        # trainee can give (None: not rated, counted as 3 apart); and the closeness for every
+        # total distance.
+        self.cells = {
+            (o, given): (3 if given is None else abs(given - rating),
+                         f"{o} you {'-' if given is None else given} / experts {rating}")
+            for o, rating in self.ratings.items()
+            for given in (None, 1, 2, 3, 4)
+        }  # fmt: skip
+
+    def cell(self, option: str, given: int | None) -> tuple[int, str]:
+        found = self.cells.get((option, given))
+        if found is None:  # a rating outside 1-4 that parse_answer would have refused
+            rating = self.ratings[option]
+            found = (abs(given - rating) if given is not None else 3,
+                     f"{option} you {given} / experts {rating}")  # fmt: skip
+        return found
+
+    def score(self, answer: Answer | None) -> ItemScore:
+        sj = answer if isinstance(answer, SituationalJudgementAnswer) else None
+        key = self.ratings
+        parts: list[float] = []
+        lines: list[str] = []
+        if self.pick:
+            credit, line = self.picked[sj.best if sj is not None else None]
+            parts.append(credit)
+            lines.append(line)
+        if self.rate:
+            ratings = sj.ratings if sj is not None else {}
+            if not ratings:
+                parts.append(0.0)
+                lines.append("No options rated.")
+            else:
+                given = [ratings.get(o) for o in key]
+                cells = [self.cell(o, r) for o, r in zip(key, given, strict=True)]
+                closeness, summary = _closeness(sum(gap for gap, _ in cells), len(cells))
+                parts.append(closeness)
+                line = f"Your ratings ({', '.join(text for _, text in cells)}) {summary}"
+                if None in given:
+                    unrated = [o for o, r in zip(key, given, strict=True) if r is None]
+                    line += f" Unrated options ({_ids(unrated)}) count as 3 apart."
+                lines.append(line)
+        points = sum(parts) / len(parts)
+        if len(parts) == 2:
+            lines.append(f"Mean of the two parts: {_num(points)} of 1 point.")
         else:
-            gaps = {o: abs(ratings[o] - r) if o in ratings else 3 for o, r in key.items()}
-            closeness = 1 - sum(gaps.values()) / len(gaps) / 3
-            parts.append(closeness)
-            compared = ", ".join(
-                f"{o} you {ratings.get(o, '-')} / experts {r}" for o, r in key.items()
-            )
-            unrated = [o for o in key if o not in ratings]
-            note = f" Unrated options ({_ids(unrated)}) count as 3 apart." if unrated else ""
-            lines.append(
-                f"Your ratings ({compared}) are {_num(sum(gaps.values()) / len(gaps))} apart "
-                f"on average: 1 − {_num(sum(gaps.values()) / len(gaps))} / 3 = {_num(closeness)}."
-                + note
-            )
-    points = sum(parts) / len(parts)
-    if len(parts) == 2:
-        lines.append(f"Mean of the two parts: {_num(points)} of 1 point.")
-    else:
-        lines.append(f"{_num(points)} of 1 point.")
-    return ItemScore(
-        item.id, item.type, competency, points, 1.0, sj is not None, " ".join(lines),
-        correct_options=(best,), expert_ratings=key,
-        rationales=cached.rationales, feedback=item.feedback,
-    )  # fmt: skip
-
-
-def _free_text(item: FreeTextItem, answer: Answer | None, competency: str | None) -> ItemScore:
-    if not isinstance(answer, FreeTextAnswer):
+            lines.append(f"{_num(points)} of 1 point.")
+        item = self.item
         return ItemScore(
-            item.id, item.type, competency, 0.0, 0.0, False,
-            "Not answered. This response is for practice and feedback only; it is not scored.",
-            feedback=item.feedback, model_answer=item.model_answer,
+            item.id, item.type, self.competency, points, 1.0, sj is not None, " ".join(lines),
+            correct_options=(self.best,), expert_ratings=key,
+            rationales=self.rationales, feedback=item.feedback,
         )  # fmt: skip
-    listening = analyse_listening(answer.text)
-    lines = [listening.message]
-    words = len(answer.text.split())
-    if words < item.min_words:
-        lines.append(f"Try writing a little more: at least {item.min_words} words.")
-    found = set(listening.skills_found)
-    missing = [s for s in item.look_for if s not in found]
-    if missing:
-        lines.append(
-            f"For this statement, also try: {', '.join(s.replace('-', ' ') for s in missing)}."
-        )
-    lines.append("This response is for practice and feedback only; it is not scored.")
-    return ItemScore(
-        item.id, item.type, competency, 0.0, 0.0, True, " ".join(lines),
-        feedback=item.feedback, model_answer=item.model_answer, listening=listening,
-    )  # fmt: skip
+
+
+class _FreeText(_Marker):
+    def __init__(self, item: FreeTextItem, competency: str | None) -> None:
+        self.item = item
+        self.competency = competency
+        self.too_short = f"Try writing a little more: at least {item.min_words} words."
+
+    def score(self, answer: Answer | None) -> ItemScore:
+        item = self.item
+        if not isinstance(answer, FreeTextAnswer):
+            return ItemScore(
+                item.id, item.type, self.competency, 0.0, 0.0, answer is not None,
+                "Not answered. This response is for practice and feedback only; it is not scored.",
+                feedback=item.feedback, model_answer=item.model_answer,
+            )  # fmt: skip
+        listening = analyse_listening(answer.text)
+        lines = [listening.message]
+        if item.min_words and len(answer.text.split()) < item.min_words:
+            lines.append(self.too_short)
+        found = listening.labels
+        missing = [s for s in item.look_for if s not in found]
+        if missing:
+            lines.append(
+                f"For this statement, also try: {', '.join(s.replace('-', ' ') for s in missing)}."
+            )
+        lines.append("This response is for practice and feedback only; it is not scored.")
+        return ItemScore(
+            item.id, item.type, self.competency, 0.0, 0.0, True, " ".join(lines),
+            feedback=item.feedback, model_answer=item.model_answer, listening=listening,
+        )  # fmt: skip
+
+
+_MARKER_TYPES: dict[str, Callable[[Any, str | None], _Marker]] = {
+    "single-choice": _SingleChoice,
+    "multiple-response": _MultipleResponse,
+    "true-false": _TrueFalse,
+    "situational-judgement": _SituationalJudgement,
+    "free-text": _FreeText,
+}
+_MARKERS: dict[tuple[int, str | None], tuple[QuestionItem, _Marker]] = {}
+_MARKERS_LIMIT = 50_000
+
+
+def _marker(item: QuestionItem, competency: str | None) -> _Marker:
+    cached = _MARKERS.get((id(item), competency))
+    if cached is not None and cached[0] is item:
+        return cached[1]
+    marker = _MARKER_TYPES[item.type](item, competency)
+    if len(_MARKERS) >= _MARKERS_LIMIT:
+        _MARKERS.clear()
+    _MARKERS[id(item), competency] = (item, marker)
+    return marker
+
+
+_ASSESSMENT_MARKERS: dict[int, tuple[QuestionAssessment, dict[str, _Marker]]] = {}
+
+
+def _markers(assessment: QuestionAssessment) -> dict[str, _Marker]:
+    """The marker of every item in the bank by id, built once per (immutable) definition."""
+    cached = _ASSESSMENT_MARKERS.get(id(assessment))
+    if cached is not None and cached[0] is assessment:
+        return cached[1]
+    default = assessment.competencies[0]
+    markers = {item.id: _marker(item, item.competency or default) for item in assessment.items}
+    if len(_ASSESSMENT_MARKERS) >= 10_000:
+        _ASSESSMENT_MARKERS.clear()
+    _ASSESSMENT_MARKERS[id(assessment)] = (assessment, markers)
+    return markers
