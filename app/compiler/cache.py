@@ -11,9 +11,10 @@ from pathlib import Path
 class PageCache:
     """`get(key)` / `put(key, data)`; a missing or unreadable entry is simply a miss.
 
-    Besides one file per page, the cache keeps a snapshot of the last build's pages in one
-    file: reading one file instead of thousands is what makes a rebuild after a small change
-    fast. The snapshot is only an accelerator; every entry in it is checked by its key."""
+    Besides one file per page, the cache keeps a snapshot of the last build (its compiled
+    modules and what it knew of each file) in one file: reading one file instead of thousands
+    is what makes a rebuild after a small change fast. The snapshot is only an accelerator;
+    every entry in it is found by a key over its inputs."""
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = None if directory is None else os.path.join(directory, "pages")
