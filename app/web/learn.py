@@ -306,7 +306,7 @@ def _lesson_response(
 async def complete(
     request: Request, programme: str, module_id: str, lesson_id: str, sent_csrf: SentCsrfToken
 ) -> Response:
-    """ "Mark as complete": a hot write, so it joins the group commit (on SQLite)."""
+    """Mark a lesson as complete: a hot write, so it joins the group commit (on SQLite)."""
 
     def write(db: Session) -> Release:
         user = signed_in(request, db)
