@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import smtplib
 from email.message import EmailMessage
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.mail import MailError, smtp_send
 from app.store.accounts import User
 
 log = logging.getLogger("peerpath.accounts")
@@ -63,11 +63,6 @@ def send_reset_link(settings: Settings, email: str, link: str) -> None:
         "If it was not you, ignore this email: your password stays the same.\n"
     )
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_username and settings.smtp_password:
-                smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
+        smtp_send(settings, message)
+    except MailError:
         log.exception("could not send a password reset email")

@@ -4,7 +4,6 @@ emails sent ahead of it (one per certificate version and threshold, never twice)
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -18,6 +17,7 @@ from app.catalog import load_release
 from app.config import Settings
 from app.credentials.issuance import verify_url
 from app.credentials.record import CertificateRecord
+from app.mail import MailError, smtp_send
 from app.scoring.rules import RenewalRules
 from app.store import Database, ReleaseRecord
 from app.store.accounts import User
@@ -28,10 +28,6 @@ log = logging.getLogger("peerpath.credentials")
 
 NOTICE_DAYS = 90
 REMINDER_THRESHOLDS = (90, 30)
-
-
-class MailError(Exception):
-    """An email could not be handed to the mail server."""
 
 
 @dataclass(frozen=True)
@@ -212,15 +208,7 @@ def send_email(settings: Settings, message: EmailMessage) -> None:
             message.get_content(),
         )
         return
-    try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_username and settings.smtp_password:
-                smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as error:
-        raise MailError(f"could not send to {message['To']}: {error}") from error
+    smtp_send(settings, message)
 
 
 def send_reminders(

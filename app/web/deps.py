@@ -104,16 +104,9 @@ T = TypeVar("T")
 async def read_unit(request: Request, work: Callable[[Session], T]) -> T:
     """Run `work` with a reading session in one worker-thread hop (open, work, close).
 
-    For hot pages: `DB` takes three hops (the endpoint, the commit, the close); this takes one.
+    For hot pages: `DB` takes two hops (the endpoint, then commit and close); this takes one.
     """
-    database: Database = request.app.state.database
-
-    def run() -> T:
-        with database.unit_of_work(write=False) as session:
-            return work(session)
-
-    async with _gate(request, write=False):
-        return await run_in_threadpool(run)
+    return await _in_thread(request, work, write=False)
 
 
 async def write_unit(request: Request, work: Callable[[Session], T]) -> T:
@@ -125,13 +118,17 @@ async def write_unit(request: Request, work: Callable[[Session], T]) -> T:
     committer: GroupCommitter | None = getattr(request.app.state, "committer", None)
     if committer is not None:
         return await committer.run(work)
+    return await _in_thread(request, work, write=True)
+
+
+async def _in_thread(request: Request, work: Callable[[Session], T], *, write: bool) -> T:
     database: Database = request.app.state.database
 
     def run() -> T:
-        with database.unit_of_work(write=True) as session:
+        with database.unit_of_work(write=write) as session:
             return work(session)
 
-    async with _gate(request, write=True):
+    async with _gate(request, write=write):
         return await run_in_threadpool(run)
 
 

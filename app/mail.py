@@ -1,0 +1,28 @@
+"""Sending email through the SMTP server the settings name (password resets, expiry reminders)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+from app.config import Settings
+
+
+class MailError(Exception):
+    """The SMTP server could not be reached or refused the message."""
+
+
+def smtp_send(settings: Settings, message: EmailMessage) -> None:
+    """Send through `PEERPATH_SMTP_HOST` (which must be set), with STARTTLS and login if
+    configured; raises `MailError` when that fails."""
+    if not settings.smtp_host:
+        raise MailError("no PEERPATH_SMTP_HOST is set")
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_username and settings.smtp_password:
+                smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        raise MailError(f"could not send to {message['To']}: {error}") from error
