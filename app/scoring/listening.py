@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from app.scoring.definitions import LISTENING_SKILLS, ROADBLOCKS
@@ -43,15 +43,20 @@ class ListeningFeedback:
 
     @property
     def skills_found(self) -> tuple[str, ...]:
-        return tuple(c for c in LISTENING_SKILLS if c in self.labels)
+        return _in_order(LISTENING_SKILLS, self.labels)
 
     @property
     def roadblocks_found(self) -> tuple[str, ...]:
-        return tuple(c for c in ROADBLOCKS if c in self.labels)
+        return _in_order(ROADBLOCKS, self.labels)
 
     def evidence(self, category: str) -> list[str]:
         """The phrases that triggered `category`, in the order they appear."""
         return [d.phrase for d in self.detections if d.category == category]
+
+
+@lru_cache(maxsize=1024)
+def _in_order(categories: tuple[str, ...], found: frozenset[str]) -> tuple[str, ...]:
+    return tuple(c for c in categories if c in found)
 
 
 # --- sentences -------------------------------------------------------------------------
@@ -65,7 +70,8 @@ _QUESTION_START = re.compile(
 
 
 def _sentences(text: str) -> list[str]:
-    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    if "\u2019" in text or "\u2018" in text:
+        text = text.replace("\u2019", "'").replace("\u2018", "'")
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip(" .!?")]
 
 
@@ -262,7 +268,7 @@ _ANCHORS: dict[str, str] = {
     "what I'm hearing": "hear heard hearing",
     "you're saying / you want": "saying want wish like sense",
     "it's like": "like",
-    "that's a lot": "that thats horrible awful painful scary",
+    "that's a lot": "lot tough hard heavy horrible awful painful scary",
     "so you": "so",
     "what / how question": "what whats how",
     "tell me more": "tell say",
@@ -281,12 +287,13 @@ _ANCHORS: dict[str, str] = {
     "everyone feels that": "everyone everybody people happens common",
     "it'll be fine": "fine better settle pass find sure mean",
     "you're overreacting": "over overreacting overthinking overreact paranoid being",
-    "your fault / you shouldn't have": "fault should trying brought attention thinking fair point "
-    "right more",
+    "your fault / you shouldn't have": "fault should shouldn shouldnt trying brought attention "
+    "thinking fair point right patient positive grateful careful sensible responsible",
     "correcting the experience": "real just silly stupid ridiculous selfish lazy wrong",
     "why question": "why",
     "checking-up question": "taking taken still turning even use take drink tell were",
-    "when I / me too": "when used went had felt me reminds my exactly was do",
+    "when I / me too": "when used went same also happened too reminds case experience exactly do "
+    "mum mom mother family dad father sectioned hospitalised hospitalized hospital",
 }
 _WORD = re.compile(r"[a-z]+")
 

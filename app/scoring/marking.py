@@ -239,7 +239,7 @@ class _MultipleResponse(_Marker):
         n = len(self.correct)
         listed = _ids(self.correct)
         self.unanswered = f"Not answered. The correct options are {listed}."
-        # Points and the explanation, with {right} and {wrong} for the chosen ids, for every
+        # Points and the explanation, with {0} and {1} for the chosen ids, for every
         # count of right and wrong choices.
         self.outcomes: dict[tuple[int, int], tuple[float, str]] = {}
         for right in range(n + 1):
@@ -247,9 +247,9 @@ class _MultipleResponse(_Marker):
                 points = max(0.0, (right - wrong) / n)
                 self.outcomes[right, wrong] = (
                     points,
-                    f"You chose {right} of the {n} correct options ({{right}}) "
+                    f"You chose {right} of the {n} correct options ({{0}}) "
                     f"and {wrong} that {'is' if wrong == 1 else 'are'} not correct "
-                    f"({{wrong}}). Each wrong choice cancels a right one: "
+                    f"({{1}}). Each wrong choice cancels a right one: "
                     f"max(0, ({right} − {wrong}) / {n}) = {_num(points)} of 1 point. "
                     f"The correct options are {listed}.",
                 )
@@ -259,7 +259,7 @@ class _MultipleResponse(_Marker):
             right = answer.options & self.correct_set
             wrong = answer.options - self.correct_set
             points, text = self.outcomes[len(right), len(wrong)]
-            text = text.format(right=_ids(right), wrong=_ids(wrong))
+            text = text.format(_ids(right), _ids(wrong))
         else:
             points, text = 0.0, self.unanswered
         item = self.item
@@ -295,22 +295,16 @@ class _SituationalJudgement(_Marker):
                 line += f" Experts rated {o} as potentially harmful; read why in the rationale."
             self.picked[o] = (credit, line)
         # Each option's distance from the expert rating and how it reads, for every rating a
-        # trainee can give (None: not rated, counted as 3 apart); and the closeness for every
-        # total distance.
-        self.cells = {
-            (o, given): (3 if given is None else abs(given - rating),
-                         f"{o} you {'-' if given is None else given} / experts {rating}")
-            for o, rating in self.ratings.items()
-            for given in (None, 1, 2, 3, 4)
-        }  # fmt: skip
-
-    def cell(self, option: str, given: int | None) -> tuple[int, str]:
-        found = self.cells.get((option, given))
-        if found is None:  # a rating outside 1-4 that parse_answer would have refused
-            rating = self.ratings[option]
-            found = (abs(given - rating) if given is not None else 3,
-                     f"{option} you {given} / experts {rating}")  # fmt: skip
-        return found
+        # trainee can give (None: not rated, counted as 3 apart).
+        self.options = tuple(self.ratings)
+        self.gaps: dict[tuple[str, int | None], int] = {}
+        self.cells: dict[tuple[str, int | None], str] = {}
+        for o, rating in self.ratings.items():
+            for given in (None, 1, 2, 3, 4):
+                self.gaps[o, given] = 3 if given is None else abs(given - rating)
+                self.cells[o, given] = (
+                    f"{o} you {'-' if given is None else given} / experts {rating}"
+                )
 
     def score(self, answer: Answer | None) -> ItemScore:
         sj = answer if isinstance(answer, SituationalJudgementAnswer) else None
@@ -327,13 +321,16 @@ class _SituationalJudgement(_Marker):
                 parts.append(0.0)
                 lines.append("No options rated.")
             else:
-                given = [ratings.get(o) for o in key]
-                cells = [self.cell(o, r) for o, r in zip(key, given, strict=True)]
-                closeness, summary = _closeness(sum(gap for gap, _ in cells), len(cells))
+                given = list(zip(self.options, map(ratings.get, self.options), strict=True))
+                try:
+                    total = sum(map(self.gaps.__getitem__, given))
+                except KeyError:  # a rating parse_answer refuses
+                    raise AnswerError(self.item.id, "ratings go from 1 to 4") from None
+                closeness, summary = _closeness(total, len(given))
                 parts.append(closeness)
-                line = f"Your ratings ({', '.join(text for _, text in cells)}) {summary}"
-                if None in given:
-                    unrated = [o for o, r in zip(key, given, strict=True) if r is None]
+                line = f"Your ratings ({', '.join(map(self.cells.__getitem__, given))}) {summary}"
+                unrated = [o for o, r in given if r is None]
+                if unrated:
                     line += f" Unrated options ({_ids(unrated)}) count as 3 apart."
                 lines.append(line)
         points = sum(parts) / len(parts)

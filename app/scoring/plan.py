@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.scoring.answers import QuestionItem, option_ids
 from app.scoring.definitions import (
@@ -24,8 +24,7 @@ class PlanError(ValueError):
     """A stored plan that does not fit the assessment it is used with."""
 
 
-@dataclass(frozen=True)
-class PlanEntry:
+class PlanEntry(NamedTuple):
     """One item of an attempt and the order its options are shown in (empty if it has none)."""
 
     item_id: str
@@ -58,7 +57,7 @@ class AttemptPlan:
             if data["version"] != PLAN_VERSION:
                 raise PlanError(f"unsupported attempt plan version {data['version']!r}")
             entries = tuple(
-                PlanEntry(str(e["id"]), tuple(str(o) for o in e["options"])) for e in data["items"]
+                PlanEntry(str(e["id"]), tuple(map(str, e["options"]))) for e in data["items"]
             )
             return cls(str(data["assessment_id"]), int(data["seed"]), entries)
         except PlanError:

@@ -82,6 +82,7 @@ def test_every_detection_quotes_words_from_the_reply(examples: list[LabelledExam
         ("Have you tried yoga?", "advising", "Have you tried"),
         ("Don't worry, it's not that bad.", "minimising", "Don't worry"),
         ("You're overreacting.", "judging", "overreacting"),
+        ("You shouldn't have said that to him.", "judging", "You shouldn't have"),
         ("Why didn't you call me?", "interrogating", "Why didn't"),
         ("Did you sleep? Did you eat? Did you go out?", "interrogating", "Did you sleep?"),
         ("When I was in hospital it was awful for me too.", "self-focus", "When I was"),
