@@ -9,9 +9,12 @@ import pytest
 from app.scoring import AgreementError, icc, kappa_from_table, rating_agreement, weighted_kappa
 
 # Shrout, P. E. & Fleiss, J. L. (1979). Intraclass correlations: uses in assessing rater
-# reliability. Psychological Bulletin, 86(2), 420-428. Table 2: four judges rate six targets.
-# For these data the paper gives ICC(1,1) = .17, ICC(2,1) = .29 and ICC(3,1) = .71 (the example
-# in the documentation of R's psych::ICC uses the same matrix and prints the same values).
+# reliability. Psychological Bulletin, 86(2), 420-428: the worked example of four judges rating
+# six targets, with ICC(1,1) = .17, ICC(2,1) = .29 and ICC(3,1) = .71. Verified against R's
+# psych package, whose own tests check ICC() on this matrix against these three values
+# ("does it match the numbers from Shrout and Fleiss"): psych, tests/testthat/test_ICC.R,
+# https://rdrr.io/cran/psych/src/tests/testthat/test_ICC.R . (The paper itself was not read;
+# the values are the ones psych asserts.)
 SHROUT_FLEISS_TABLE_2 = [
     [9, 2, 5, 8],
     [6, 1, 3, 2],
@@ -21,11 +24,33 @@ SHROUT_FLEISS_TABLE_2 = [
     [6, 2, 4, 7],
 ]
 
-# SAS/STAT User's Guide, "The FREQ Procedure", Getting Started: Agreement Study ("Skin
-# Condition Data"): two dermatologists rate 88 patients as terrible, poor, marginal or clear
-# (rows: dermatologist 1, columns: dermatologist 2). PROC FREQ with the AGREE option reports
-# simple kappa 0.3449 and weighted kappa 0.5082; SAS's default weights are Cicchetti-Allison,
-# that is linear agreement weights 1 - |i - j| / (k - 1).
+# R package irr, data set `anxiety` (20 subjects rated by 3 raters on a 1-6 scale), columns in
+# order. irr::kappa2(anxiety[, 2:3]) prints kappa -0.006289308 (unweighted), 0.1459075
+# ("equal" weights, i.e. linear) and 0.2520325 ("squared", i.e. quadratic). Data and printed
+# values as recorded from R in statsmodels' test suite, test_cohens_kappa_irr in
+# statsmodels/stats/tests/test_inter_rater.py
+# (https://github.com/statsmodels/statsmodels/blob/main/statsmodels/stats/tests/test_inter_rater.py).
+# irr weights the levels that occur (1, 2, 3, 4, 6: raters 2 and 3 never gave a 5) equally spaced.
+ANXIETY = [
+    [3, 3, 3, 4, 5, 5, 2, 3, 5, 2, 2, 6, 1, 5, 2, 2, 1, 2, 4, 3],
+    [3, 6, 4, 6, 2, 4, 2, 4, 3, 3, 2, 3, 3, 3, 2, 2, 1, 3, 3, 4],
+    [2, 1, 4, 4, 3, 2, 1, 6, 1, 1, 1, 2, 3, 3, 1, 1, 3, 3, 2, 2],
+]
+ANXIETY_LEVELS = (1, 2, 3, 4, 6)
+
+# A 3 x 3 table with SAS PROC FREQ output (simple kappa 0.4842; weighted kappa 0.4701 with SAS's
+# default Cicchetti-Allison weights), as quoted in the same statsmodels test module
+# (UnweightedCohens and TestWeightedCohens, "comparison to printout of a SAS example"); the
+# SAS example itself is not named there.
+SAS_TABLE_10 = [[0, 4, 1], [0, 8, 0], [0, 1, 5]]
+
+# SAS/STAT User's Guide, "The FREQ Procedure", Getting Started, Agreement Study, "Skin Condition
+# Data": two dermatologists rate 88 patients as terrible, poor, marginal or clear (rows:
+# dermatologist 1). The table is as printed on
+# https://support.sas.com/documentation/cdl/en/procstat/66703/HTML/default/procstat_freq_gettingstarted02.htm
+# The kappas below (simple 0.3449, weighted 0.5082) are NOT verified: the output table of that
+# page could not be read, so they are only what our implementation gives, cross-checked with
+# scikit-learn in test_agreement_crosscheck.py.
 SAS_SKIN_CONDITION = [
     [10, 4, 1, 0],
     [5, 10, 12, 2],
@@ -49,12 +74,28 @@ def expand(table: list[list[int]]) -> tuple[list[int], list[int]]:
     return a, b
 
 
-@pytest.mark.parametrize(("weights", "published"), [("none", 0.3449), ("linear", 0.5082)])
-def test_kappa_matches_the_sas_proc_freq_agreement_example(weights: Any, published: float) -> None:
+@pytest.mark.parametrize(
+    ("weights", "published"),
+    [("none", -0.006289308), ("linear", 0.1459075), ("quadratic", 0.2520325)],
+)
+def test_kappa_matches_r_irr_kappa2_on_the_anxiety_data(weights: Any, published: float) -> None:
+    _, rater_2, rater_3 = ANXIETY
+    value = weighted_kappa(rater_2, rater_3, categories=ANXIETY_LEVELS, weights=weights)
+    assert value == pytest.approx(published, abs=5e-8)
+
+
+@pytest.mark.parametrize(("weights", "published"), [("none", 0.4842), ("linear", 0.4701)])
+def test_kappa_matches_a_sas_proc_freq_printout(weights: Any, published: float) -> None:
+    assert round(kappa_from_table(SAS_TABLE_10, weights), 4) == published
+
+
+@pytest.mark.parametrize(("weights", "expected"), [("none", 0.3449), ("linear", 0.5082)])
+def test_kappa_on_the_sas_skin_condition_table(weights: Any, expected: float) -> None:
+    """Regression values only: SAS's printed kappas for this table were not confirmed."""
     a, b = expand(SAS_SKIN_CONDITION)
     assert len(a) == 88
-    assert round(weighted_kappa(a, b, weights=weights), 4) == published
-    assert round(kappa_from_table(SAS_SKIN_CONDITION, weights), 4) == published
+    assert round(weighted_kappa(a, b, weights=weights), 4) == expected
+    assert round(kappa_from_table(SAS_SKIN_CONDITION, weights), 4) == expected
 
 
 def test_quadratic_kappa_equals_its_product_moment_form() -> None:
