@@ -238,8 +238,16 @@ def check_csrf(request: Request, found: Caller | None, sent: str) -> None:
 
 
 verify_csrf = Depends(_verify_csrf)
-# For handlers that open their own session: the token sent, to pass to `check_csrf`.
+# For handlers that open their own session: the token sent, to pass to `signed_in_writer`.
 SentCsrfToken = Annotated[str, Depends(_sent_csrf_token)]
+
+
+def signed_in_writer(request: Request, db: Session, sent: str) -> User:
+    """`CurrentUser` and `verify_csrf` for a handler with its own session: the signed-in
+    user (else `LoginRequired`), refused if a cookie-signed request lacks its CSRF token."""
+    user = signed_in(request, db)
+    check_csrf(request, caller(request, db), sent)
+    return user
 
 
 class CsrfSeedMiddleware:

@@ -69,33 +69,18 @@ async def _db(request: Request) -> AsyncIterator[Session]:
     database: Database = request.app.state.database
     write = _writes(request)
     async with _gate(request, write):
-        session = database.session(write=write)
+        # Database.unit_of_work, entered here and left in a worker thread: it commits (or
+        # rolls back on an error) and closes in one hop, before the response is sent.
+        unit = database.unit_of_work(write=write)
+        session = unit.__enter__()
         try:
             yield session
-        except BaseException:
+        except BaseException as error:
             with anyio.CancelScope(shield=True):
-                await run_in_threadpool(_rollback_and_close, session)
+                await run_in_threadpool(unit.__exit__, type(error), error, error.__traceback__)
             raise
         with anyio.CancelScope(shield=True):
-            await run_in_threadpool(_commit_and_close, session)
-
-
-def _commit_and_close(session: Session) -> None:
-    """One worker-thread hop for the end of a unit of work (closing even if commit fails)."""
-    try:
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-def _rollback_and_close(session: Session) -> None:
-    try:
-        session.rollback()
-    finally:
-        session.close()
+            await run_in_threadpool(unit.__exit__, None, None, None)
 
 
 T = TypeVar("T")

@@ -27,9 +27,8 @@ from app.web.auth import (
     CurrentUser,
     OptionalUser,
     SentCsrfToken,
-    caller,
-    check_csrf,
     signed_in,
+    signed_in_writer,
     verify_csrf,
 )
 from app.web.deps import DB, read_unit, write_unit
@@ -309,8 +308,7 @@ async def complete(
     """Mark a lesson as complete: a hot write, so it joins the group commit (on SQLite)."""
 
     def write(db: Session) -> Release:
-        user = signed_in(request, db)
-        check_csrf(request, caller(request, db), sent_csrf)
+        user = signed_in_writer(request, db, sent_csrf)
         enrolment, release = _require_enrolment(db, user, programme)
         _lesson(release, module_id, lesson_id)
         learning.mark_complete(db, enrolment, module_id, lesson_id)

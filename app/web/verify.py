@@ -12,13 +12,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from app.credentials.ids import InvalidCertificateId, parse_certificate_id
 from app.credentials.issuance import key_ring, revoked_indexes
 from app.credentials.openbadges import sign_status_list, status_list_credential
-from app.credentials.verification import verify_many, verify_pdf
+from app.credentials.verification import verify_pdf
 from app.store.base import utcnow
 from app.web.api.certificates import (
     PDF_UPLOAD_LIMIT,
     pdf_verification_out,
     throttle_anonymous,
-    verification_out,
+    verify_one,
 )
 from app.web.api.responses import content, error_page
 from app.web.auth import caller
@@ -45,8 +45,7 @@ def verify_form(request: Request, db: DB, settings: AppSettings, id: str = "") -
     try:
         public_id = parse_certificate_id(id)
     except InvalidCertificateId as error:
-        throttle_anonymous(request, db)
-        verify_many(db, [id[:80]], key_ring(settings))  # same work as an unknown ID
+        verify_one(request, db, settings, id)  # the same work as an unknown ID
         return render(request, "verify.html", {"typed": id[:80], "error": str(error)}, 422)
     return RedirectResponse(f"/verify/{public_id}", status_code=303)
 
@@ -57,9 +56,7 @@ async def verify_page(certificate_id: str, request: Request, settings: AppSettin
 
     def page(db: Session) -> Response:
         caller(request, db)  # who is signed in, for the page's header (same session)
-        throttle_anonymous(request, db)
-        verdict = verify_many(db, [certificate_id[:80]], key_ring(settings))[0]
-        result = verification_out(verdict, settings)
+        result = verify_one(request, db, settings, certificate_id)
         return render(
             request,
             "verify_result.html",

@@ -217,6 +217,14 @@ def throttle_anonymous(request: Request, db: Session) -> None:
         )
 
 
+def verify_one(
+    request: Request, db: Session, settings: Settings, certificate_id: str
+) -> VerificationOut:
+    """One ID as typed or scanned, counted against the anonymous limit unless a key is sent."""
+    throttle_anonymous(request, db)
+    return verification_out(verify_many(db, [certificate_id[:80]], key_ring(settings))[0], settings)
+
+
 @router.get(
     "/{certificate_id}/verification",
     response_model=VerificationOut,
@@ -227,10 +235,8 @@ async def verification(certificate_id: str, request: Request, settings: AppSetti
 
     def check(db: Session) -> str:
         # The QR code's and the bulk checkers' path: one worker-thread hop, one read.
-        throttle_anonymous(request, db)
-        verdict = verify_many(db, [certificate_id[:80]], key_ring(settings))[0]
         # Already a validated model: serialised once, not re-validated against response_model.
-        return verification_out(verdict, settings).model_dump_json()
+        return verify_one(request, db, settings, certificate_id).model_dump_json()
 
     return Response(await read_unit(request, check), media_type="application/json")
 

@@ -34,7 +34,7 @@ from app.web.api.schemas import (
     ReflectionSavedOut,
     SegmentOut,
 )
-from app.web.auth import CurrentUser, SentCsrfToken, caller, check_csrf, signed_in, verify_csrf
+from app.web.auth import CurrentUser, SentCsrfToken, signed_in_writer, verify_csrf
 from app.web.deps import DB, write_unit
 from app.web.errors import Problem
 from app.web.learn import current_release
@@ -342,8 +342,7 @@ async def merge_progress(
     def unit(db: Session) -> Response:
         # The hot write path: the sign-in check, the CSRF check and the merge run in one
         # transaction (on SQLite, one group commit shared with the other writes waiting).
-        user = signed_in(request, db)
-        check_csrf(request, caller(request, db), sent_csrf)
+        user = signed_in_writer(request, db, sent_csrf)
         enrolment, release = _enrolment(db, user, programme)
 
         def write() -> tuple[int, MergedProgressOut]:
