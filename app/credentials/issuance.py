@@ -38,6 +38,7 @@ from app.credentials.record import (
 from app.credentials.render import RenderedCertificate, render_certificate
 from app.credentials.signing import SignedRecord, sign_record
 from app.scoring import ProgrammeProgress, evaluate_eligibility
+from app.scoring.rules import RenewalRules
 from app.store.accounts import User
 from app.store.audit import AuditEntry
 from app.store.base import utcnow
@@ -287,8 +288,10 @@ def record_issue(
     *,
     actor: Actor,
     action: str = "certificate.issued",
+    note: str = "",
 ) -> Certificate:
-    """Store a rendered plan. If another request issued for the enrolment first, return that."""
+    """Store a rendered plan. If another request issued for the enrolment first, return that.
+    A `note` (why, from the person acting) goes into the audit entry."""
     record = plan.signed.record
     for _attempt in range(8):
         status_list, index = _status_entry(session)
@@ -324,7 +327,8 @@ def record_issue(
                 if existing is not None:
                     return existing
             continue  # the random status-list slot was taken: draw another
-        audit(session, actor, action, certificate, version=record.version)
+        details = {"note": note[:500]} if note else {}
+        audit(session, actor, action, certificate, version=record.version, **details)
         return certificate
     raise CertificateError("Could not find a free status-list slot; try again.")
 
@@ -387,6 +391,7 @@ def _next_version(
     renewal: Renewal | None = None,
     expires_on: date | None = None,
     today: date | None = None,
+    note: str = "",
 ) -> Certificate:
     if old.status != "issued":
         raise CertificateError(
@@ -441,7 +446,7 @@ def _next_version(
     old.status = "superseded"
     old.superseded_by = public_id
     session.flush()
-    new = record_issue(session, plan, rendered, actor=actor, action=action)
+    new = record_issue(session, plan, rendered, actor=actor, action=action, note=note)
     audit(session, actor, "certificate.superseded", old, superseded_by=public_id)
     return new
 
@@ -466,8 +471,10 @@ def reissue_certificate(
     holder_name: str | None = None,
     progress: ProgrammeProgress | None = None,
     today: date | None = None,
+    note: str = "",
 ) -> Certificate:
-    """A new version after a name change or a retake: same lineage, the old one superseded."""
+    """A new version after a name change or a retake: same lineage, the old one superseded.
+    The `note` (why) is kept in the audit log."""
     old = certificate_by_id(session, public_id)
     if holder_name is None and progress is None:
         raise CertificateError("Give a new holder name or new results to re-issue.")
@@ -480,7 +487,28 @@ def reissue_certificate(
         holder_name=holder_name,
         progress=progress,
         today=today,
+        note=note,
     )
+
+
+def in_hours(amount: float) -> str:
+    """An amount of hours as a sentence says it: "1 hour", "2.5 hours"."""
+    return f"{amount:g} hour" if amount == 1 else f"{amount:g} hours"
+
+
+def renewal_shortfall(
+    needed: RenewalRules, continuing_education_hours: float, ethics_hours: float
+) -> tuple[str, ...]:
+    """Each renewal requirement the recorded hours do not meet, as a sentence (none: renewable)."""
+    unmet = []
+    if continuing_education_hours + 1e-9 < needed.continuing_education_hours:
+        unmet.append(
+            f"Record {in_hours(needed.continuing_education_hours)} of continuing education "
+            f"({continuing_education_hours:g} given)."
+        )
+    if ethics_hours + 1e-9 < needed.ethics_hours:
+        unmet.append(f"Record {in_hours(needed.ethics_hours)} of ethics ({ethics_hours:g} given).")
+    return tuple(unmet)
 
 
 def renew_certificate(
@@ -498,17 +526,9 @@ def renew_certificate(
     previous = CertificateRecord.from_canonical_json(old.record_json)
     release = _release_for_record(session, previous)
     rules = release.programme.certification
-    needed = rules.renewal
-    unmet = []
-    if continuing_education_hours + 1e-9 < needed.continuing_education_hours:
-        unmet.append(
-            f"Record {needed.continuing_education_hours:g} hours of continuing education "
-            f"({continuing_education_hours:g} given)."
-        )
-    if ethics_hours + 1e-9 < needed.ethics_hours:
-        unmet.append(f"Record {needed.ethics_hours:g} hours of ethics ({ethics_hours:g} given).")
+    unmet = renewal_shortfall(rules.renewal, continuing_education_hours, ethics_hours)
     if unmet:
-        raise NotEligible(tuple(unmet))
+        raise NotEligible(unmet)
     day = today or utcnow().date()
     start = max(day, previous.expires_on) if previous.expires_on else day
     expires_on = add_months(start, rules.validity_months) if rules.validity_months else None

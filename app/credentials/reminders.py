@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.catalog import load_release
 from app.config import Settings
-from app.credentials.issuance import verify_url
+from app.credentials.issuance import in_hours, verify_url
 from app.credentials.record import CertificateRecord
 from app.mail import MailError, smtp_send
 from app.scoring.rules import RenewalRules
@@ -43,20 +43,22 @@ class ExpiryNotice:
         return self.days_left < 0
 
 
-def _hours(amount: float) -> str:
-    return f"{amount:g} hour" if amount == 1 else f"{amount:g} hours"
+def renewal_hours(rules: RenewalRules) -> str:
+    """The hours renewal needs, as a phrase ("" when it needs none)."""
+    hours, ethics = rules.continuing_education_hours, rules.ethics_hours
+    if hours and ethics:
+        return f"{in_hours(hours)} of continuing education, including {in_hours(ethics)} of ethics"
+    if hours:
+        return f"{in_hours(hours)} of continuing education"
+    if ethics:
+        return f"{in_hours(ethics)} of ethics"
+    return ""
 
 
 def renewal_needs(rules: RenewalRules) -> str:
     """What renewing needs, in one sentence a holder can act on."""
-    hours, ethics = rules.continuing_education_hours, rules.ethics_hours
-    if hours and ethics:
-        needed = f"{_hours(hours)} of continuing education, including {_hours(ethics)} of ethics"
-    elif hours:
-        needed = f"{_hours(hours)} of continuing education"
-    elif ethics:
-        needed = f"{_hours(ethics)} of ethics"
-    else:
+    needed = renewal_hours(rules)
+    if not needed:
         return "To renew it, ask your trainer: renewal needs no further hours."
     return (
         f"Renewal needs {needed}. Send your records of them to your trainer, "
