@@ -14,15 +14,27 @@ class MailError(Exception):
 
 def smtp_send(settings: Settings, message: EmailMessage) -> None:
     """Send through `PEERPATH_SMTP_HOST` (which must be set), with STARTTLS and login if
-    configured; raises `MailError` when that fails."""
+    configured; raises `MailError` when the message was not accepted."""
     if not settings.smtp_host:
         raise MailError("no PEERPATH_SMTP_HOST is set")
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20)
+        try:
             if settings.smtp_starttls:
                 smtp.starttls()
             if settings.smtp_username and settings.smtp_password:
                 smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
             smtp.send_message(message)
+        finally:
+            _hang_up(smtp)
     except (OSError, smtplib.SMTPException) as error:
         raise MailError(f"could not send to {message['To']}: {error}") from error
+
+
+def _hang_up(smtp: smtplib.SMTP) -> None:
+    """End the session. Once the server has accepted the message, a failed QUIT must not report
+    it unsent: the caller would send it again (smtplib's context manager raises on it)."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()

@@ -4,28 +4,32 @@ per threshold (90 and 30 days) from `peerpath certificates remind`, never the sa
 from __future__ import annotations
 
 import logging
+import socket
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI
 from sqlalchemy import create_engine, func, inspect, select, text
 from typer.testing import CliRunner
 
-from app.catalog import load_release
 from app.cli import cli
 from app.config import Settings
-from app.credentials.issuance import SYSTEM, add_months, issue_certificate, revoke_certificate
+from app.credentials.issuance import SYSTEM, revoke_certificate
 from app.credentials.reminders import send_reminders
 from app.store import Database, connect
 from app.store.base import utcnow
 from app.store.certificates import CertificateReminder
-from app.store.learning import Enrolment
 from app.store.migrate import downgrade, upgrade
 from tests.conftest import ON_POSTGRES, _postgres_url
-from tests.credentials.conftest import progress_for
+from tests.credentials.issuing import issue_directly
 from tests.journeys import enrol
 from tests.training.factories import Person, person
 
@@ -47,23 +51,10 @@ def holder(app: FastAPI, db: Database, name: str = "Amara Okafor") -> Person:
 
 
 def certify(db: Database, settings: Settings, user_id: int, *, expires_in: int) -> tuple[str, int]:
-    """Issue the holder's certificate on the day that makes it expire in about `expires_in`
-    days (the signed record says so); returns its ID and the exact days left."""
-    today = utcnow().date()
-    issued_on = add_months(today + timedelta(days=expires_in), -24)
-    with db.unit_of_work() as session:
-        enrolment = session.scalars(select(Enrolment).where(Enrolment.user_id == user_id)).one()
-        release = load_release(session, enrolment.release_id)
-        certificate = issue_certificate(
-            session,
-            enrolment,
-            progress_for(release),
-            settings=settings,
-            actor=SYSTEM,
-            today=issued_on,
-        )
-        assert certificate.expires_on is not None
-        return certificate.public_id, (certificate.expires_on - today).days
+    """Issue the holder's certificate to expire in about `expires_in` days; returns its ID and
+    the exact days left."""
+    issued = issue_directly(db, settings, user_id, expires_in=expires_in)
+    return issued.public_id, (issued.expires_on - utcnow().date()).days
 
 
 def reminders_recorded(db: Database) -> int:
@@ -169,6 +160,112 @@ def test_the_dashboard_warns_from_90_days_before_expiry_and_not_before(
 
     expired = lapsed.client.get("/dashboard").text
     assert "Your certificate expired on" in expired and "Renewal needs" in expired
+
+
+# --- through a real SMTP server ----------------------------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    """An aiosmtpd handler: keeps what it accepts, or refuses messages (or its QUIT) when told."""
+
+    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    refuse: bool = False
+    refuse_quit: bool = False
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.refuse:
+            return "554 5.7.1 Message refused for this test"
+        assert isinstance(envelope.content, bytes)
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.received.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return "451 4.3.0 Trouble hanging up" if self.refuse_quit else "221 Bye"
+
+
+@pytest.fixture
+def mailbox(env: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    """An SMTP server on 127.0.0.1 that `peerpath certificates remind` is configured to use."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Mailbox()
+    server = Controller(handler, hostname="127.0.0.1", port=port)
+    server.start()
+    monkeypatch.setenv("PEERPATH_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PEERPATH_SMTP_PORT", str(port))
+    monkeypatch.setenv("PEERPATH_SMTP_STARTTLS", "false")
+    monkeypatch.setenv("PEERPATH_SMTP_FROM", "certificates@peerpath.example")
+    yield handler
+    server.stop()
+
+
+def test_the_reminder_reaches_a_real_smtp_server_once_with_everything_the_holder_needs(
+    app: FastAPI, db: Database, env: Settings, mailbox: Mailbox
+) -> None:
+    amara = holder(app, db)
+    certificate_id, days_left = certify(db, env, amara.id, expires_in=80)
+    expires_on = utcnow().date() + timedelta(days=days_left)
+    runner = CliRunner()
+
+    first = runner.invoke(cli, ["certificates", "remind"])
+    assert first.exit_code == 0, first.output
+    assert "1 sent, 0 failed" in first.output
+    [(recipients, message)] = mailbox.received
+    assert recipients == [amara.email] and message["To"] == amara.email
+    assert message["From"] == "certificates@peerpath.example"
+    assert message["Subject"] == (
+        f"Your Certificate in Sample Peer Support expires on {expires_on:%-d %B %Y}"
+    )
+    body = message.get_content()
+    assert certificate_id in body
+    assert f"is valid until {expires_on:%-d %B %Y}, {days_left} days from today" in body
+    assert "Renewal needs 4 hours of continuing education, including 1 hour of ethics." in body
+    assert f"Its public verification page: http://testserver/verify/{certificate_id}" in body
+
+    second = runner.invoke(cli, ["certificates", "remind"])
+    assert second.exit_code == 0 and "0 sent, 0 failed" in second.output
+    assert len(mailbox.received) == 1
+    assert reminders_recorded(db) == 1
+
+
+def test_a_refused_reminder_is_not_recorded_as_sent_and_the_next_run_sends_it(
+    app: FastAPI, db: Database, env: Settings, mailbox: Mailbox
+) -> None:
+    amara = holder(app, db)
+    certificate_id, _ = certify(db, env, amara.id, expires_in=20)
+    mailbox.refuse = True
+    runner = CliRunner()
+
+    refused = runner.invoke(cli, ["certificates", "remind"])
+    assert refused.exit_code == 1
+    assert f"{certificate_id}: not sent:" in refused.output and "554" in refused.output
+    assert "0 sent, 1 failed" in refused.output
+    assert mailbox.received == [] and reminders_recorded(db) == 0
+
+    mailbox.refuse = False
+    retried = runner.invoke(cli, ["certificates", "remind"])
+    assert retried.exit_code == 0 and "1 sent, 0 failed" in retried.output
+    [(recipients, message)] = mailbox.received
+    assert recipients == [amara.email] and certificate_id in message.get_content()
+    assert reminders_recorded(db) == 1
+
+
+def test_a_server_that_accepts_the_reminder_but_fumbles_quit_does_not_get_it_twice(
+    app: FastAPI, db: Database, env: Settings, mailbox: Mailbox
+) -> None:
+    amara = holder(app, db)
+    certify(db, env, amara.id, expires_in=20)
+    mailbox.refuse_quit = True
+    runner = CliRunner()
+    first = runner.invoke(cli, ["certificates", "remind"])
+    assert first.exit_code == 0 and "1 sent, 0 failed" in first.output, first.output
+    again = runner.invoke(cli, ["certificates", "remind"])
+    assert again.exit_code == 0 and "0 sent, 0 failed" in again.output
+    assert len(mailbox.received) == 1 and reminders_recorded(db) == 1
 
 
 # --- the migration -----------------------------------------------------------------------------
