@@ -11,7 +11,13 @@ from app.accounts.rate_limits import (
     retry_after,
 )
 from app.accounts.reset import make_reset_token, send_reset_link, user_for_reset_token
-from app.accounts.sessions import end_all_sessions, end_session, start_session, user_for_token
+from app.accounts.sessions import (
+    SignedInAccount,
+    account_for_token,
+    end_all_sessions,
+    end_session,
+    start_session,
+)
 from app.accounts.users import (
     AccountError,
     authenticate,
@@ -29,8 +35,10 @@ __all__ = [
     "RETENTION_CHECKS",
     "ROLES",
     "AccountError",
+    "SignedInAccount",
     "User",
     "account_bucket",
+    "account_for_token",
     "address_bucket",
     "authenticate",
     "change_password",
@@ -50,6 +58,5 @@ __all__ = [
     "set_password",
     "start_session",
     "user_for_reset_token",
-    "user_for_token",
     "verify_password",
 ]

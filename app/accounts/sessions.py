@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from app.store.accounts import User, UserSession
 from app.store.base import utcnow
+from app.store.prepared import Connectable, Prepared, raw_connection_of
+
+
+@dataclass(frozen=True)
+class SignedInAccount:
+    """Who a session token belongs to: a plain copy, safe to keep after the transaction."""
+
+    id: int
+    email: str
+    display_name: str
+    role: str
 
 
 def token_hash(token: str) -> str:
@@ -37,20 +49,26 @@ def start_session(session: Session, user: User, *, kind: str, lifetime: timedelt
     return token
 
 
-def user_for_token(session: Session, token: str) -> tuple[User, UserSession] | None:
-    """The active user and session a token belongs to, if it has not expired or been ended."""
+# Looked up on every signed-in request, so prepared (see app/store/prepared.py).
+_ACCOUNT_FOR_TOKEN = Prepared(
+    select(User.id, User.email, User.display_name, User.role)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.token_hash == bindparam("token_hash"),
+        UserSession.expires_at > bindparam("now"),
+        User.deleted_at.is_(None),
+    )
+)
+
+
+def account_for_token(connection: Connectable, token: str) -> SignedInAccount | None:
+    """The active account a token belongs to, if its session has not expired or been ended."""
     if not token or len(token) > 128:
         return None
-    found = session.execute(
-        select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            UserSession.token_hash == token_hash(token),
-            UserSession.expires_at > utcnow(),
-            User.deleted_at.is_(None),
-        )
-    ).one_or_none()
-    return (found[0], found[1]) if found is not None else None
+    found = _ACCOUNT_FOR_TOKEN.first(
+        raw_connection_of(connection), token_hash=token_hash(token), now=utcnow()
+    )
+    return SignedInAccount(*found) if found is not None else None
 
 
 def end_session(session: Session, token: str) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.compiler import Release, release_from_bytes, release_to_bytes
 from app.store import ReleaseRecord
+from app.store.prepared import Connectable, Prepared, raw_connection_of
 
 
 class UnknownProgramme(LookupError):
@@ -54,20 +55,27 @@ def programme_records(session: Session) -> list[ReleaseRecord]:
     return sorted(latest.values(), key=lambda r: r.title)
 
 
-def load_release(session: Session, release_id: int) -> Release:
-    """The compiled release behind a stored record, decoded once per process."""
-    content_hash = session.scalar(
-        select(ReleaseRecord.content_hash).where(ReleaseRecord.id == release_id)
-    )
+_CONTENT_HASH = Prepared(
+    select(ReleaseRecord.content_hash).where(ReleaseRecord.id == bindparam("release"))
+)
+_PAYLOAD = Prepared(select(ReleaseRecord.payload).where(ReleaseRecord.id == bindparam("release")))
+
+
+def load_release(
+    session: Connectable, release_id: int, *, content_hash: str | None = None
+) -> Release:
+    """The compiled release behind a stored record, decoded once per process (pass its
+    `content_hash` if the caller already read it, to save a query)."""
+    if content_hash is None:
+        found = _CONTENT_HASH.first(raw_connection_of(session), release=release_id)
+        content_hash = found[0] if found else None
     if content_hash is None:
         raise LookupError(f"no release with id {release_id}")
     cached = _decoded.get(content_hash)
     if cached is None:
-        payload = session.scalar(
-            select(ReleaseRecord.payload).where(ReleaseRecord.id == release_id)
-        )
-        assert payload is not None
-        cached = _remember(content_hash, release_from_bytes(payload))
+        found = _PAYLOAD.first(raw_connection_of(session), release=release_id)
+        assert found is not None
+        cached = _remember(content_hash, release_from_bytes(found[0]))
     return cached
 
 

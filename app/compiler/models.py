@@ -208,9 +208,18 @@ class Release(Strict):
     certificate_files: dict[str, str] = Field(default_factory=dict)
 
     _modules_by_id: dict[str, CompiledModule] = PrivateAttr(default_factory=dict)
+    # Asked on every lesson page and progress write: worked out once (a release never changes).
+    _lesson_ids: tuple[tuple[str, str], ...] = PrivateAttr(default=())
+    _lesson_set: frozenset[tuple[str, str]] = PrivateAttr(default=frozenset())
+    _minutes: dict[tuple[str, str], int] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: object, /) -> None:
         self._modules_by_id = {m.id: m for m in self.modules}
+        self._lesson_ids = tuple((m.id, lesson.id) for m in self.modules for lesson in m.lessons)
+        self._lesson_set = frozenset(self._lesson_ids)
+        self._minutes = {
+            (m.id, lesson.id): lesson.minutes for m in self.modules for lesson in m.lessons
+        }
 
     @property
     def version(self) -> str:
@@ -222,5 +231,12 @@ class Release(Strict):
     def lesson(self, module_id: str, lesson_id: str) -> CompiledLesson:
         return self.module(module_id).lesson(lesson_id)
 
-    def lesson_ids(self) -> list[tuple[str, str]]:
-        return [(m.id, lesson.id) for m in self.modules for lesson in m.lessons]
+    def lesson_ids(self) -> tuple[tuple[str, str], ...]:
+        """Every lesson, in reading order."""
+        return self._lesson_ids
+
+    def has_lesson(self, module_id: str, lesson_id: str) -> bool:
+        return (module_id, lesson_id) in self._lesson_set
+
+    def lesson_minutes(self, module_id: str, lesson_id: str) -> int:
+        return self._minutes[module_id, lesson_id]

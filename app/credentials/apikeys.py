@@ -6,10 +6,11 @@ import hashlib
 import secrets
 import time
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.store.certificates import VerifierApiKey
+from app.store.prepared import Connectable, Prepared, raw_connection_of
 
 KEY_PREFIX = "ppv_"
 RECHECK_SECONDS = 30.0
@@ -41,14 +42,22 @@ def find_api_key(session: Session, presented: str) -> VerifierApiKey | None:
     ).one_or_none()
 
 
-def is_valid_api_key(session: Session, presented: str) -> bool:
+_ACTIVE = Prepared(
+    select(VerifierApiKey.id).where(
+        VerifierApiKey.key_hash == bindparam("key_hash"), VerifierApiKey.revoked_at.is_(None)
+    )
+)
+
+
+def is_valid_api_key(session: Connectable, presented: str) -> bool:
     """Whether the key is active; a valid answer is remembered for 30 s, so revoking a key
     takes effect within half a minute on every process."""
     digest = _hash(presented)
     now = time.monotonic()
     if _recently_valid.get(digest, 0.0) > now:
         return True
-    if find_api_key(session, presented) is None:
+    active = presented.startswith(KEY_PREFIX) and len(presented) <= 100
+    if not active or _ACTIVE.first(raw_connection_of(session), key_hash=digest) is None:
         _recently_valid.pop(digest, None)
         return False
     if len(_recently_valid) > 1000:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol, cast
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.credentials.ids import InvalidCertificateId, new_certificate_id, parse_certificate_id
@@ -23,6 +23,7 @@ from app.credentials.record import CertificateRecord
 from app.credentials.signing import SignatureVerdict, check_signature
 from app.store.base import utcnow
 from app.store.certificates import Certificate
+from app.store.prepared import Connectable, Prepared, raw_connection_of
 
 MAX_BULK = 1000
 
@@ -125,7 +126,8 @@ def verdict_for(certificate: StoredVersion, keys: KeyRing, today: date) -> Verdi
     )
 
 
-class StoredVersion(Protocol):
+@dataclass(frozen=True)
+class StoredVersion:
     """The columns of a stored certificate version that verification reads."""
 
     public_id: str
@@ -136,6 +138,10 @@ class StoredVersion(Protocol):
     revoked_at: datetime | None
     revocation_reason: str | None
     superseded_by: str | None
+
+    @classmethod
+    def of(cls, certificate: Certificate) -> StoredVersion:
+        return cls(*(getattr(certificate, column.key) for column in _COLUMNS))
 
 
 _COLUMNS = (
@@ -148,23 +154,30 @@ _COLUMNS = (
     Certificate.revocation_reason,
     Certificate.superseded_by,
 )
+# One ID (a QR code scanned, an ID typed): the hot path, prepared (app/store/prepared.py).
+_ONE = Prepared(select(*_COLUMNS).where(Certificate.public_id == bindparam("public_id")))
 
 
-def _lookup(session: Session, public_ids: Sequence[str]) -> dict[str, StoredVersion]:
-    """Plain rows, not ORM objects (and never the PDF bytes): the hot path of verification."""
-    rows = session.execute(select(*_COLUMNS).where(Certificate.public_id.in_(public_ids)))
-    return {row.public_id: cast(StoredVersion, row) for row in rows}
+def _lookup(session: Connectable, public_ids: Sequence[str]) -> dict[str, StoredVersion]:
+    """Plain rows, not ORM objects (and never the PDF bytes)."""
+    if len(public_ids) == 1 or not isinstance(session, Session):
+        connection = raw_connection_of(session)
+        found = (_ONE.first(connection, public_id=public_id) for public_id in public_ids)
+        rows: Iterable[Sequence[Any]] = (row for row in found if row is not None)
+    else:
+        rows = session.execute(select(*_COLUMNS).where(Certificate.public_id.in_(public_ids)))
+    return {row[0]: StoredVersion(*row) for row in rows}
 
 
 def verify_certificate(
-    session: Session, typed: str, keys: KeyRing, *, today: date | None = None
+    session: Connectable, typed: str, keys: KeyRing, *, today: date | None = None
 ) -> Verdict:
     """Verify one typed or scanned ID."""
     return verify_many(session, [typed], keys, today=today)[0]
 
 
 def verify_many(
-    session: Session, typed_ids: Sequence[str], keys: KeyRing, *, today: date | None = None
+    session: Connectable, typed_ids: Sequence[str], keys: KeyRing, *, today: date | None = None
 ) -> list[Verdict]:
     """Verify up to 1,000 IDs in one query, each answer in the order asked."""
     if len(typed_ids) > MAX_BULK:
@@ -217,7 +230,7 @@ def verify_pdf(
             "re-saved or printed to PDF again, or never issued here. Check the certificate ID "
             "printed on it instead.",
         )
-    verdict = verdict_for(certificate, keys, today or utcnow().date())
+    verdict = verdict_for(StoredVersion.of(certificate), keys, today or utcnow().date())
     return PdfVerdict(
         True,
         digest,

@@ -2,9 +2,11 @@
 
 from app.learning import idempotency
 from app.learning.enrolment import (
+    EnrolledIn,
     EnrolmentError,
     ReleaseChanges,
     enrol,
+    enrolled_in,
     enrolment_for,
     enrolments_of,
     join_cohort,
@@ -39,6 +41,7 @@ __all__ = [
     "STATUS_WORDS",
     "VISIT_CAP",
     "CompetencyStanding",
+    "EnrolledIn",
     "EnrolmentError",
     "ModuleProgress",
     "Progress",
@@ -49,6 +52,7 @@ __all__ = [
     "certificate_status",
     "competency_summary",
     "enrol",
+    "enrolled_in",
     "enrolment_for",
     "enrolments_of",
     "idempotency",

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.catalog import current_record, load_release
 from app.compiler import Release
+from app.store import ReleaseRecord
 from app.store.accounts import User
 from app.store.base import utcnow
 from app.store.learning import Cohort, Enrolment
+from app.store.prepared import Connectable, Prepared, raw_connection_of
 
 
 class EnrolmentError(LookupError):
@@ -25,6 +27,29 @@ def enrolment_for(session: Session, user_id: int, programme_id: str) -> Enrolmen
             Enrolment.user_id == user_id, Enrolment.programme_id == programme_id
         )
     ).one_or_none()
+
+
+@dataclass(frozen=True)
+class EnrolledIn:
+    """An enrolment as the hot paths need it: its id and the release it is pinned to."""
+
+    id: int
+    release: Release
+
+
+_ENROLLED_IN = Prepared(
+    select(Enrolment.id, Enrolment.release_id, ReleaseRecord.content_hash)
+    .join(ReleaseRecord, ReleaseRecord.id == Enrolment.release_id)
+    .where(Enrolment.user_id == bindparam("user"), Enrolment.programme_id == bindparam("programme"))
+)
+
+
+def enrolled_in(session: Connectable, user_id: int, programme_id: str) -> EnrolledIn | None:
+    """The user's enrolment in a programme and its release, in one query (no ORM objects)."""
+    found = _ENROLLED_IN.first(raw_connection_of(session), user=user_id, programme=programme_id)
+    if found is None:
+        return None
+    return EnrolledIn(found[0], load_release(session, found[1], content_hash=found[2]))
 
 
 def enrolments_of(session: Session, user_id: int) -> list[Enrolment]:

@@ -14,14 +14,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app.store.base import utcnow
+from app.store.base import UTCDateTime, utcnow
 from app.store.learning import IdempotencyRecord
+from app.store.prepared import Prepared, raw_connection_of
 
 RETENTION = timedelta(hours=72)
 PURGE_EVERY = 32
@@ -50,57 +51,74 @@ def fingerprint(method: str, path: str, body: str) -> str:
     return hashlib.sha256(f"{method} {path}\n{body}".encode()).hexdigest()
 
 
+def _claim(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(IdempotencyRecord)
+        .values(
+            user_id=bindparam("user"),
+            idempotency_key=bindparam("key"),
+            fingerprint=bindparam("print"),
+            status_code=0,
+            response_body="",
+            created_at=bindparam("now", type_=UTCDateTime),
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"])
+        .returning(IdempotencyRecord.id)
+    )
+
+
+_ONE = (IdempotencyRecord.user_id == bindparam("user")) & (
+    IdempotencyRecord.idempotency_key == bindparam("key")
+)
+_CLAIM = Prepared(_claim)
+_STORED = Prepared(
+    select(
+        IdempotencyRecord.fingerprint,
+        IdempotencyRecord.status_code,
+        IdempotencyRecord.response_body,
+    ).where(_ONE)
+)
+_REMEMBER = Prepared(
+    update(IdempotencyRecord)
+    .where(_ONE)
+    .values(status_code=bindparam("status"), response_body=bindparam("body"))
+)
+
+
 def claim(session: Session, user_id: int, key: str, print_: str) -> StoredResponse | None:
     """Claim a key for this write; or, if it was used already, the response stored for it."""
     if not KEY_PATTERN.match(key):
         raise KeyInvalid(key)
     if _purge_now(key):
         purge_expired(session, user_id)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(IdempotencyRecord)
-        .values(
-            user_id=user_id,
-            idempotency_key=key,
-            fingerprint=print_,
-            status_code=0,
-            response_body="",
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"])
-        .returning(IdempotencyRecord.id)
-    )
-    if dialect == "postgresql":
-        session.execute(text("SET LOCAL lock_timeout = '2s'"))
+    connection = raw_connection_of(session)
+    values = {"user": user_id, "key": key, "print": print_, "now": utcnow()}
+    if connection.dialect.name == "postgresql":
+        cursor = connection.dbapi.cursor()
+        cursor.execute("SET LOCAL lock_timeout = '2s'")
         try:
-            claimed = session.execute(statement).scalar_one_or_none()
-        except OperationalError as error:
-            if getattr(error.orig, "sqlstate", None) == "55P03":
+            claimed = _CLAIM.rows(connection, **values)
+        except Exception as error:  # the driver's own error: this path skips SQLAlchemy's
+            if getattr(error, "sqlstate", None) == "55P03":
                 raise KeyInFlight(key) from None
             raise
-        session.execute(text("SET LOCAL lock_timeout = 0"))
+        cursor.execute("SET LOCAL lock_timeout = 0")
+        cursor.close()
     else:
-        claimed = session.execute(statement).scalar_one_or_none()
-    if claimed is not None:
+        claimed = _CLAIM.rows(connection, **values)
+    if claimed:
         return None
-    record = session.scalars(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id, IdempotencyRecord.idempotency_key == key
-        )
-    ).one()
-    if record.fingerprint != print_:
+    stored = _STORED.first(connection, user=user_id, key=key)
+    assert stored is not None  # the conflict that stopped the insert
+    if stored[0] != print_:
         raise KeyReused(key)
-    return StoredResponse(record.status_code, record.response_body)
+    return StoredResponse(stored[1], stored[2])
 
 
 def remember(session: Session, user_id: int, key: str, status_code: int, body: str) -> None:
     """Store the response of the write that claimed this key (same transaction as the effect)."""
-    session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.idempotency_key == key)
-        .values(status_code=status_code, response_body=body)
-    )
+    _REMEMBER.run(raw_connection_of(session), user=user_id, key=key, status=status_code, body=body)
 
 
 def purge_expired(session: Session, user_id: int) -> None:

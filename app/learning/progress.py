@@ -11,17 +11,19 @@ capped at `VISIT_CAP` so a phone left open overnight counts as one visit's worth
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.compiler import CompiledModule, Release
-from app.store.base import utcnow
+from app.store.base import UTCDateTime, utcnow
 from app.store.learning import Enrolment, LessonProgress
+from app.store.prepared import Connectable, HasId, Prepared, RawConnection, raw_connection_of
 
 VISIT_CAP = timedelta(minutes=20)
 MAX_REPORTED_SECONDS = 3600
@@ -83,54 +85,77 @@ class Progress:
         return next(m for m in self.modules if m.module.id == module_id)
 
 
-def load_progress(session: Session, enrolment: Enrolment, release: Release) -> Progress:
-    rows = session.scalars(
-        select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id)
-    ).all()
-    in_release = set(release.lesson_ids())
+_ROWS = Prepared(
+    select(
+        LessonProgress.module_id,
+        LessonProgress.lesson_id,
+        LessonProgress.completed_at,
+        LessonProgress.seconds_spent,
+    ).where(LessonProgress.enrolment_id == bindparam("enrolment"))
+)
+_WHERE = select(
+    Enrolment.position_module_id, Enrolment.position_lesson_id, Enrolment.position_at
+).where(Enrolment.id == bindparam("enrolment"))
+_POSITION = Prepared(_WHERE)
+# Writers lock the enrolment's row first (PostgreSQL; SQLite's writer holds the database lock).
+_LOCKED_POSITION = Prepared(_WHERE.with_for_update())
+
+
+def load_progress(session: Connectable, enrolment: HasId, release: Release) -> Progress:
+    """A trainee's progress through their release, as stored (including this session's writes)."""
+    connection = raw_connection_of(session)
+    rows = _ROWS.rows(connection, enrolment=enrolment.id)
+    position = _POSITION.first(connection, enrolment=enrolment.id)
+    return progress_of(release, rows, (position[0], position[1]) if position else None)
+
+
+def progress_of(
+    release: Release,
+    rows: list[tuple[Any, ...]],
+    position: tuple[str | None, str | None] | None,
+) -> Progress:
+    """Progress from the stored rows: (module_id, lesson_id, completed_at, seconds_spent)."""
     completed = frozenset(
-        (r.module_id, r.lesson_id)
-        for r in rows
-        if r.completed_at is not None and (r.module_id, r.lesson_id) in in_release
+        (module_id, lesson_id)
+        for module_id, lesson_id, completed_at, _ in rows
+        if completed_at is not None and release.has_lesson(module_id, lesson_id)
     )
+    done_in = Counter(module_id for module_id, _ in completed)
+    finished_modules = {
+        m.id for m in release.modules if m.lessons and done_in[m.id] == len(m.lessons)
+    }
     modules: list[ModuleProgress] = []
-    finished_modules: set[str] = set()
     for module in release.modules:
-        done = sum((module.id, lesson.id) in completed for lesson in module.lessons)
-        total = len(module.lessons)
+        done, total = done_in[module.id], len(module.lessons)
         status: Status = (
-            "completed" if total and done == total else "in-progress" if done else "not-started"
+            "completed"
+            if module.id in finished_modules
+            else "in-progress"
+            if done
+            else "not-started"
         )
-        if status == "completed":
-            finished_modules.add(module.id)
-        modules.append(ModuleProgress(module, done, total, status))
-    modules = [
-        ModuleProgress(
-            m.module,
-            m.completed,
-            m.total,
-            m.status,
-            waiting_for=_unfinished_prerequisites(release, m.module, finished_modules),
+        waiting_for = (
+            _unfinished_prerequisites(release, module, finished_modules)
+            if module.prerequisites
+            else []
         )
-        for m in modules
-    ]
+        modules.append(ModuleProgress(module, done, total, status, waiting_for))
     locked = {m.module.id for m in modules if m.locked}
     next_lesson = next(
         (key for key in release.lesson_ids() if key not in completed and key[0] not in locked),
         None,
     )
     resume: LessonKey | None = None
-    if enrolment.position_module_id and enrolment.position_lesson_id:
-        position = (enrolment.position_module_id, enrolment.position_lesson_id)
-        resume = position if position in in_release else None
-    minutes = {(m.id, lesson.id): lesson.minutes for m in release.modules for lesson in m.lessons}
+    if position is not None and position[0] and position[1]:
+        where = (position[0], position[1])
+        resume = where if release.has_lesson(*where) else None
     return Progress(
         release=release,
         modules=modules,
         completed=completed,
-        lessons_total=len(in_release),
-        completed_minutes=sum(minutes[key] for key in completed),
-        seconds_spent=sum(r.seconds_spent for r in rows),
+        lessons_total=len(release.lesson_ids()),
+        completed_minutes=sum(release.lesson_minutes(*key) for key in completed),
+        seconds_spent=sum(row[3] for row in rows),
         resume=resume or next_lesson,
         next_lesson=next_lesson,
     )
@@ -150,76 +175,103 @@ def _unfinished_prerequisites(
     return waiting
 
 
-def _lesson_row(
-    session: Session, enrolment_id: int, module_id: str, lesson_id: str
-) -> LessonProgress:
-    """The lesson's progress row, created if missing, locked for this transaction."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(LessonProgress)
-        .values(
-            enrolment_id=enrolment_id,
-            module_id=module_id,
-            lesson_id=lesson_id,
-            seconds_spent=0,
-            completed_at=None,
-        )
-        .on_conflict_do_nothing(index_elements=["enrolment_id", "module_id", "lesson_id"])
+def _insert(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _add_seconds(dialect: str) -> Any:
+    statement = _insert(dialect)(LessonProgress).values(
+        enrolment_id=bindparam("enrolment"),
+        module_id=bindparam("module"),
+        lesson_id=bindparam("lesson"),
+        seconds_spent=bindparam("seconds"),
+        completed_at=None,
     )
-    return session.scalars(
-        select(LessonProgress)
-        .where(
-            LessonProgress.enrolment_id == enrolment_id,
-            LessonProgress.module_id == module_id,
-            LessonProgress.lesson_id == lesson_id,
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return statement.on_conflict_do_update(
+        index_elements=["enrolment_id", "module_id", "lesson_id"],
+        set_={"seconds_spent": LessonProgress.seconds_spent + statement.excluded.seconds_spent},
+    )
 
 
-def _lock(session: Session, enrolment: Enrolment) -> Enrolment:
-    return session.scalars(
-        select(Enrolment)
-        .where(Enrolment.id == enrolment.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+def _complete(dialect: str) -> Any:
+    statement = _insert(dialect)(LessonProgress).values(
+        enrolment_id=bindparam("enrolment"),
+        module_id=bindparam("module"),
+        lesson_id=bindparam("lesson"),
+        seconds_spent=0,
+        completed_at=bindparam("at", type_=UTCDateTime),
+    )
+    earlier = statement.excluded.completed_at
+    # Completions are a set union that keeps the earliest time.
+    keep_earliest = case(
+        (
+            LessonProgress.completed_at.is_(None) | (LessonProgress.completed_at > earlier),
+            earlier,
+        ),
+        else_=LessonProgress.completed_at,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["enrolment_id", "module_id", "lesson_id"],
+        set_={"completed_at": keep_earliest},
+    )
 
 
-def _credit_reading_time(session: Session, enrolment: Enrolment, now: datetime) -> None:
-    if not (
-        enrolment.position_module_id and enrolment.position_lesson_id and enrolment.position_at
-    ):
-        return
-    elapsed = min(now - enrolment.position_at, VISIT_CAP).total_seconds()
+_ADD_SECONDS = Prepared(_add_seconds)
+_COMPLETE = Prepared(_complete)
+_MOVE = Prepared(
+    update(Enrolment)
+    .where(Enrolment.id == bindparam("enrolment"))
+    .values(
+        position_module_id=bindparam("module"),
+        position_lesson_id=bindparam("lesson"),
+        position_at=bindparam("at", type_=UTCDateTime),
+    )
+)
+POSITION_FIELDS = ["position_module_id", "position_lesson_id", "position_at"]
+
+
+def _move_to(
+    session: Session, connection: RawConnection, enrolment: HasId, key: LessonKey, at: datetime
+) -> None:
+    _MOVE.run(connection, enrolment=enrolment.id, module=key[0], lesson=key[1], at=at)
+    if isinstance(enrolment, Enrolment) and enrolment in session:
+        session.expire(enrolment, POSITION_FIELDS)  # its loaded copy is out of date now
+
+
+def _credit_reading_time(
+    connection: RawConnection, enrolment: HasId, now: datetime
+) -> tuple[Any, ...] | None:
+    """Lock the enrolment's row and credit the time since its last event to where it was."""
+    position = _LOCKED_POSITION.first(connection, enrolment=enrolment.id)
+    if position is None or not (position[0] and position[1] and position[2]):
+        return position
+    elapsed = min(now - position[2], VISIT_CAP).total_seconds()
     if elapsed >= 1:
-        row = _lesson_row(
-            session, enrolment.id, enrolment.position_module_id, enrolment.position_lesson_id
+        _ADD_SECONDS.run(
+            connection,
+            enrolment=enrolment.id,
+            module=position[0],
+            lesson=position[1],
+            seconds=int(elapsed),
         )
-        row.seconds_spent += int(elapsed)
+    return position
 
 
-def record_visit(session: Session, enrolment: Enrolment, module_id: str, lesson_id: str) -> None:
+def record_visit(session: Session, enrolment: HasId, module_id: str, lesson_id: str) -> None:
     """The trainee opened a lesson: credit the time on the previous one, remember this one."""
-    enrolment = _lock(session, enrolment)
+    connection = raw_connection_of(session)
     now = utcnow()
-    _credit_reading_time(session, enrolment, now)
-    enrolment.position_module_id, enrolment.position_lesson_id = module_id, lesson_id
-    enrolment.position_at = now
+    _credit_reading_time(connection, enrolment, now)
+    _move_to(session, connection, enrolment, (module_id, lesson_id), now)
 
 
-def mark_complete(session: Session, enrolment: Enrolment, module_id: str, lesson_id: str) -> None:
+def mark_complete(session: Session, enrolment: HasId, module_id: str, lesson_id: str) -> None:
     """The trainee says they have finished a lesson (again is harmless)."""
-    enrolment = _lock(session, enrolment)
+    connection = raw_connection_of(session)
     now = utcnow()
-    _credit_reading_time(session, enrolment, now)
-    enrolment.position_module_id, enrolment.position_lesson_id = module_id, lesson_id
-    enrolment.position_at = now
-    row = _lesson_row(session, enrolment.id, module_id, lesson_id)
-    if row.completed_at is None or row.completed_at > now:
-        row.completed_at = now
+    _credit_reading_time(connection, enrolment, now)
+    _move_to(session, connection, enrolment, (module_id, lesson_id), now)
+    _COMPLETE.run(connection, enrolment=enrolment.id, module=module_id, lesson=lesson_id, at=now)
 
 
 @dataclass(frozen=True)
@@ -232,39 +284,35 @@ class ReportedProgress:
 
 
 def merge_progress(
-    session: Session, enrolment: Enrolment, release: Release, report: ReportedProgress
+    session: Session, enrolment: HasId, release: Release, report: ReportedProgress
 ) -> list[LessonKey]:
     """Merge reported progress; returns lessons that are not in the release (and were ignored)."""
-    enrolment = _lock(session, enrolment)
-    known = set(release.lesson_ids())
+    connection = raw_connection_of(session)
+    position = _LOCKED_POSITION.first(connection, enrolment=enrolment.id)
     now = utcnow()
     unknown: list[LessonKey] = []
-    rows: dict[LessonKey, LessonProgress] = {}
-
-    def row_of(key: LessonKey) -> LessonProgress:
-        if key not in rows:
-            rows[key] = _lesson_row(session, enrolment.id, *key)
-        return rows[key]
-
     for key, at in report.completed:
-        if key not in known:
+        if not release.has_lesson(*key):
             unknown.append(key)
             continue
         when = min(at or now, now)
-        row = row_of(key)
-        if row.completed_at is None or row.completed_at > when:
-            row.completed_at = when
+        _COMPLETE.run(connection, enrolment=enrolment.id, module=key[0], lesson=key[1], at=when)
     for key, seconds in report.seconds:
-        if key not in known:
+        if not release.has_lesson(*key):
             unknown.append(key)
             continue
-        row_of(key).seconds_spent += max(0, min(seconds, MAX_REPORTED_SECONDS))
+        _ADD_SECONDS.run(
+            connection,
+            enrolment=enrolment.id,
+            module=key[0],
+            lesson=key[1],
+            seconds=max(0, min(seconds, MAX_REPORTED_SECONDS)),
+        )
     if report.position is not None:
         key, at = report.position
         at = min(at, now)
-        if key not in known:
+        if not release.has_lesson(*key):
             unknown.append(key)
-        elif enrolment.position_at is None or at > enrolment.position_at:
-            enrolment.position_module_id, enrolment.position_lesson_id = key
-            enrolment.position_at = at
+        elif position is not None and (position[2] is None or at > position[2]):
+            _move_to(session, connection, enrolment, key, at)
     return sorted(set(unknown))

@@ -5,12 +5,16 @@ Highest sensitivity: their text is never logged, and pages showing it are never 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.store.base import utcnow
 from app.store.learning import Enrolment, Reflection
+from app.store.prepared import Connectable, HasId, Prepared, raw_connection_of
 
 MAX_REFLECTION_CHARS = 20_000
 
@@ -19,17 +23,33 @@ class ReflectionTooLong(ValueError):
     pass
 
 
-def reflections_for_lesson(
-    session: Session, enrolment: Enrolment, module_id: str, lesson_id: str
-) -> dict[str, Reflection]:
-    rows = session.scalars(
-        select(Reflection).where(
-            Reflection.enrolment_id == enrolment.id,
-            Reflection.module_id == module_id,
-            Reflection.lesson_id == lesson_id,
-        )
+@dataclass(frozen=True)
+class SavedReflection:
+    prompt_id: str
+    text: str
+    shared_with_trainer: bool
+    updated_at: datetime
+
+
+_FOR_LESSON = Prepared(
+    select(
+        Reflection.prompt_id, Reflection.text, Reflection.shared_with_trainer, Reflection.updated_at
+    ).where(
+        Reflection.enrolment_id == bindparam("enrolment"),
+        Reflection.module_id == bindparam("module"),
+        Reflection.lesson_id == bindparam("lesson"),
     )
-    return {row.prompt_id: row for row in rows}
+)
+
+
+def reflections_for_lesson(
+    session: Connectable, enrolment: HasId, module_id: str, lesson_id: str
+) -> dict[str, SavedReflection]:
+    """The trainee's saved reflections on one lesson, by prompt."""
+    rows = _FOR_LESSON.rows(
+        raw_connection_of(session), enrolment=enrolment.id, module=module_id, lesson=lesson_id
+    )
+    return {row[0]: SavedReflection(*row) for row in rows}
 
 
 def save_reflection(

@@ -23,6 +23,7 @@ from app.web.api import learning as api_learning
 from app.web.auth import install_auth
 from app.web.bundled import publish_bundled_curriculum
 from app.web.errors import install_error_handlers
+from app.web.hot_routes import HotRoutes, hot_routes_of
 from app.web.rendering import HERE
 from app.web.security import SecurityHeaders
 
@@ -33,8 +34,9 @@ class SchemaOutOfDate(RuntimeError):
     """The database has not been migrated to this version of PeerPath."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the PeerPath web application for these settings."""
+def create_app(settings: Settings | None = None, *, hot_routes: bool = True) -> FastAPI:
+    """Build the PeerPath web application for these settings (`hot_routes=False`: every
+    request through FastAPI's router, to compare answers with and without the hot path)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -69,19 +71,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     context_providers: list[Callable[[Request], dict[str, Any]]] = []
     app.state.context_providers = context_providers
     install_error_handlers(app)
+    if hot_routes:  # innermost of our layers: its answers get the CSRF seed and the headers
+        app.add_middleware(
+            HotRoutes, routes=hot_routes_of(learn.router, api_certificates.router, verify.router)
+        )
     install_auth(app)
     app.add_middleware(SecurityHeaders, force_hsts=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # Routes are matched in order: the busiest (lessons, progress, verification) come first.
+    app.include_router(learn.router)
+    app.include_router(api_learning.router)
+    app.include_router(api_certificates.router)
+    app.include_router(verify.router)
     app.include_router(system.router)
     app.include_router(account.router)
-    app.include_router(learn.router)
     app.include_router(assess.router)
     app.include_router(assess.api)
     app.include_router(rating.router)
     app.include_router(api_accounts.router)
-    app.include_router(api_learning.router)
-    app.include_router(verify.router)
-    app.include_router(api_certificates.router)
     app.include_router(train_pages.router)
     app.include_router(certificate_pages.router)
     app.include_router(admin_pages.router)

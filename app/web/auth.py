@@ -31,31 +31,20 @@ from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.accounts import start_session, user_for_token
+from app.accounts import SignedInAccount, account_for_token, start_session
 from app.config import Settings
 from app.store.accounts import User
+from app.store.prepared import Connectable
 from app.web.deps import DB
 from app.web.errors import Problem, problem_response
 
-
-@dataclass(frozen=True)
-class SignedIn:
-    """What templates may show of the signed-in user: a copy, safe after the session closes
-    (an error page is rendered after its request's transaction was rolled back)."""
-
-    id: int
-    email: str
-    display_name: str
-    role: str
-
-    @classmethod
-    def of(cls, user: User) -> SignedIn:
-        return cls(user.id, user.email, user.display_name, user.role)
+# What templates may show of the signed-in user: a copy, safe after the session closes
+# (an error page is rendered after its request's transaction was rolled back).
+SignedIn = SignedInAccount
 
 
 @dataclass(frozen=True)
 class Caller:
-    user: User
     token: str
     via: str  # "cookie" | "bearer"
     view: SignedIn
@@ -99,7 +88,7 @@ def _presented_token(request: Request) -> tuple[str, str] | None:
     return None
 
 
-def caller(request: Request, db: Session) -> Caller | None:
+def caller(request: Request, db: Connectable) -> Caller | None:
     """The signed-in caller of this request, looked up once per request."""
     if "caller" in request.state._state:
         found: Caller | None = request.state.caller
@@ -107,25 +96,26 @@ def caller(request: Request, db: Session) -> Caller | None:
     result = None
     presented = _presented_token(request)
     if presented is not None:
-        match = user_for_token(db, presented[0])
-        if match is not None:
-            result = Caller(
-                user=match[0], token=presented[0], via=presented[1], view=SignedIn.of(match[0])
-            )
+        account = account_for_token(db, presented[0])
+        if account is not None:
+            result = Caller(token=presented[0], via=presented[1], view=account)
     request.state.caller = result
     return result
 
 
+def _user(db: Session, found: Caller) -> User:
+    user = db.get(User, found.view.id)
+    assert user is not None  # found in this same transaction
+    return user
+
+
 def _optional_user(request: Request, db: DB) -> User | None:
     found = caller(request, db)
-    return found.user if found else None
+    return _user(db, found) if found else None
 
 
 def _current_user(request: Request, db: DB) -> User:
-    found = caller(request, db)
-    if found is None:
-        raise LoginRequired
-    return found.user
+    return signed_in(request, db)
 
 
 def signed_in(request: Request, db: Session) -> User:
@@ -133,7 +123,16 @@ def signed_in(request: Request, db: Session) -> User:
     found = caller(request, db)
     if found is None:
         raise LoginRequired
-    return found.user
+    return _user(db, found)
+
+
+def signed_in_account(request: Request, db: Connectable) -> SignedIn:
+    """Who is signed in, without loading their ORM row (for the hot paths), else
+    `LoginRequired`."""
+    found = caller(request, db)
+    if found is None:
+        raise LoginRequired
+    return found.view
 
 
 OptionalUser = Annotated[User | None, Depends(_optional_user)]
@@ -172,7 +171,8 @@ def begin_browser_session(response: Response, request: Request, db: Session, use
         samesite="lax",
         secure=settings.secure_cookies,
     )
-    request.state.caller = Caller(user=user, token=token, via="cookie", view=SignedIn.of(user))
+    view = SignedIn(user.id, user.email, user.display_name, user.role)
+    request.state.caller = Caller(token=token, via="cookie", view=view)
 
 
 def forget_browser_session(response: Response, request: Request) -> None:
@@ -208,7 +208,7 @@ def csrf_token(request: Request, db: Session) -> str:
     return _expected_csrf(request, caller(request, db)) or ""
 
 
-async def _sent_csrf_token(request: Request) -> str:
+async def sent_csrf_token(request: Request) -> str:
     """The token the request carries: the `X-CSRF-Token` header (API) or the form field."""
     if _is_api(request):
         return request.headers.get("x-csrf-token", "")
@@ -217,7 +217,7 @@ async def _sent_csrf_token(request: Request) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _verify_csrf(request: Request, db: DB, sent: Annotated[str, Depends(_sent_csrf_token)]) -> None:
+def _verify_csrf(request: Request, db: DB, sent: Annotated[str, Depends(sent_csrf_token)]) -> None:
     # Sync on purpose: it queries the database, which must never block the event loop.
     check_csrf(request, caller(request, db), sent)
 
@@ -239,15 +239,15 @@ def check_csrf(request: Request, found: Caller | None, sent: str) -> None:
 
 verify_csrf = Depends(_verify_csrf)
 # For handlers that open their own session: the token sent, to pass to `signed_in_writer`.
-SentCsrfToken = Annotated[str, Depends(_sent_csrf_token)]
+SentCsrfToken = Annotated[str, Depends(sent_csrf_token)]
 
 
-def signed_in_writer(request: Request, db: Session, sent: str) -> User:
-    """`CurrentUser` and `verify_csrf` for a handler with its own session: the signed-in
-    user (else `LoginRequired`), refused if a cookie-signed request lacks its CSRF token."""
-    user = signed_in(request, db)
+def signed_in_writer(request: Request, db: Session, sent: str) -> SignedIn:
+    """`CurrentUser` and `verify_csrf` for a handler with its own session: who is signed in
+    (else `LoginRequired`), refused if a cookie-signed request lacks its CSRF token."""
+    account = signed_in_account(request, db)
     check_csrf(request, caller(request, db), sent)
-    return user
+    return account
 
 
 class CsrfSeedMiddleware:

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from app.config import Settings
 from app.store import Database
 from app.store.groupcommit import GroupCommitter
+from app.store.prepared import RawConnection, reading
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -86,12 +87,19 @@ async def _db(request: Request) -> AsyncIterator[Session]:
 T = TypeVar("T")
 
 
-async def read_unit(request: Request, work: Callable[[Session], T]) -> T:
-    """Run `work` with a reading session in one worker-thread hop (open, work, close).
+async def read_unit(request: Request, work: Callable[[RawConnection], T]) -> T:
+    """Run `work` in a read-only transaction on a pooled DB-API connection, in one
+    worker-thread hop: for the hottest pages, which read through prepared statements
+    (app/store/prepared.py) and so need no ORM session (a `DB` session costs two hops and
+    about 0.3 ms more)."""
+    database: Database = request.app.state.database
 
-    For hot pages: `DB` takes two hops (the endpoint, then commit and close); this takes one.
-    """
-    return await _in_thread(request, work, write=False)
+    def run() -> T:
+        with reading(database.reader) as connection:
+            return work(connection)
+
+    async with _gate(request, write=False):
+        return await run_in_threadpool(run)
 
 
 async def write_unit(request: Request, work: Callable[[Session], T]) -> T:

@@ -19,20 +19,22 @@ from app.catalog import (
     release_of,
 )
 from app.compiler import CompiledLesson, CompiledModule, Release
-from app.learning import EnrolmentError, Progress
+from app.learning import EnrolledIn, EnrolmentError, Progress
 from app.store.accounts import User
 from app.store.learning import Enrolment
+from app.store.prepared import Connectable, HasId, RawConnection
 from app.web import certificate_pages
 from app.web.auth import (
     CurrentUser,
     OptionalUser,
-    SentCsrfToken,
-    signed_in,
+    sent_csrf_token,
+    signed_in_account,
     signed_in_writer,
     verify_csrf,
 )
 from app.web.deps import DB, read_unit, write_unit
 from app.web.errors import Problem
+from app.web.hot_routes import hot
 from app.web.rendering import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -76,15 +78,19 @@ def _lesson(
         raise Problem(404, "This lesson does not exist in the programme.") from None
 
 
+def _not_enrolled(release: Release) -> Problem:
+    return Problem(
+        403,
+        f"You are not enrolled in “{release.programme.title}” yet. Open the programme "
+        "and choose “Start this programme” first.",
+        slug="not-enrolled",
+    )
+
+
 def _require_enrolment(db: Session, user: User, programme: str) -> tuple[Enrolment, Release]:
     enrolment, release = _enrolled(db, user, programme)
     if enrolment is None:
-        raise Problem(
-            403,
-            f"You are not enrolled in “{release.programme.title}” yet. Open the programme "
-            "and choose “Start this programme” first.",
-            slug="not-enrolled",
-        )
+        raise _not_enrolled(release)
     return enrolment, release
 
 
@@ -238,16 +244,18 @@ def _locked_page(
 
 
 @router.get("/learn/{programme}/{module_id}/{lesson_id}")
+@hot
 async def lesson_page(request: Request, programme: str, module_id: str, lesson_id: str) -> Response:
     """The most visited page. It is read and rendered in one worker-thread hop, without the
     write lock; the visit (where the trainee is, time spent) is then written by the group
     commit, and the page is sent once that is saved."""
 
-    def page(db: Session) -> tuple[Response, Enrolment | None]:
-        user = signed_in(request, db)
-        enrolment, release = _enrolled(db, user, programme)
+    def page(db: RawConnection) -> tuple[Response, EnrolledIn | None]:
+        account = signed_in_account(request, db)
+        enrolment = learning.enrolled_in(db, account.id, programme)
         if enrolment is None:
             return RedirectResponse(f"/learn/{programme}?enrol_first=1", status_code=303), None
+        release = enrolment.release
         module, lesson = _lesson(release, module_id, lesson_id)
         progress = learning.load_progress(db, enrolment, release)
         if progress.module_progress(module_id).locked:
@@ -266,8 +274,8 @@ async def lesson_page(request: Request, programme: str, module_id: str, lesson_i
 
 def _lesson_response(
     request: Request,
-    db: Session,
-    enrolment: Enrolment,
+    db: Connectable,
+    enrolment: HasId,
     release: Release,
     progress: Progress,
     module: CompiledModule,
@@ -302,17 +310,19 @@ def _lesson_response(
 
 
 @router.post("/learn/{programme}/{module_id}/{lesson_id}/complete")
-async def complete(
-    request: Request, programme: str, module_id: str, lesson_id: str, sent_csrf: SentCsrfToken
-) -> Response:
+@hot
+async def complete(request: Request, programme: str, module_id: str, lesson_id: str) -> Response:
     """Mark a lesson as complete: a hot write, so it joins the group commit (on SQLite)."""
+    sent_csrf = await sent_csrf_token(request)
 
     def write(db: Session) -> Release:
-        user = signed_in_writer(request, db, sent_csrf)
-        enrolment, release = _require_enrolment(db, user, programme)
-        _lesson(release, module_id, lesson_id)
+        account = signed_in_writer(request, db, sent_csrf)
+        enrolment = learning.enrolled_in(db, account.id, programme)
+        if enrolment is None:
+            raise _not_enrolled(current_release(db, programme))
+        _lesson(enrolment.release, module_id, lesson_id)
         learning.mark_complete(db, enrolment, module_id, lesson_id)
-        return release
+        return enrolment.release
 
     release = await write_unit(request, write)
     order = release.lesson_ids()

@@ -39,6 +39,9 @@ _environment = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=True,
     extensions=["jinja2.ext.i18n"],
+    # Templates ship with the package and never change while the server runs: no stat()
+    # of every template file on every page.
+    auto_reload=False,
 )
 _environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates = Jinja2Templates(env=_environment)

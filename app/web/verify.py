@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, File, Request, UploadFile
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from app.config import Settings
 from app.credentials.ids import InvalidCertificateId, parse_certificate_id
 from app.credentials.issuance import key_ring, revoked_indexes
 from app.credentials.openbadges import sign_status_list, status_list_credential
 from app.credentials.verification import verify_pdf
 from app.store.base import utcnow
+from app.store.prepared import RawConnection
 from app.web.api.certificates import (
     PDF_UPLOAD_LIMIT,
     pdf_verification_out,
@@ -24,6 +25,7 @@ from app.web.api.responses import content, error_page
 from app.web.auth import caller
 from app.web.deps import DB, AppSettings, read_unit
 from app.web.errors import Problem
+from app.web.hot_routes import hot
 from app.web.rendering import render
 
 router = APIRouter(tags=["verification"])
@@ -51,10 +53,12 @@ def verify_form(request: Request, db: DB, settings: AppSettings, id: str = "") -
 
 
 @router.get("/verify/{certificate_id}", include_in_schema=False)
-async def verify_page(certificate_id: str, request: Request, settings: AppSettings) -> Response:
+@hot
+async def verify_page(request: Request, certificate_id: str) -> Response:
     """What the QR code opens: the certificate's status and what it states."""
+    settings: Settings = request.app.state.settings
 
-    def page(db: Session) -> Response:
+    def page(db: RawConnection) -> Response:
         caller(request, db)  # who is signed in, for the page's header (same session)
         result = verify_one(request, db, settings, certificate_id)
         return render(

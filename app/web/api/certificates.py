@@ -31,10 +31,12 @@ from app.credentials.verification import MAX_BULK, PdfVerdict, Verdict, verify_m
 from app.store.accounts import User
 from app.store.certificates import REVOCATION_REASONS, Certificate
 from app.store.learning import Enrolment
+from app.store.prepared import Connectable, RawConnection
 from app.web.api.responses import content, problems
 from app.web.auth import CurrentUser, require_role, verify_csrf
 from app.web.deps import DB, AppSettings, read_unit
 from app.web.errors import Problem
+from app.web.hot_routes import hot
 
 router = APIRouter(prefix="/api/v1/certificates", tags=["certificates"])
 
@@ -181,7 +183,7 @@ def _bearer(request: Request) -> str:
     return header[7:].strip() if header[:7].lower() == "bearer " else ""
 
 
-def throttle_anonymous(request: Request, db: Session) -> None:
+def throttle_anonymous(request: Request, db: Connectable) -> None:
     """Rate-limit verification by client address unless a valid verifier key is presented.
 
     Call it before the request's own session touches the database: the shared counter is
@@ -218,7 +220,7 @@ def throttle_anonymous(request: Request, db: Session) -> None:
 
 
 def verify_one(
-    request: Request, db: Session, settings: Settings, certificate_id: str
+    request: Request, db: Connectable, settings: Settings, certificate_id: str
 ) -> VerificationOut:
     """One ID as typed or scanned, counted against the anonymous limit unless a key is sent."""
     throttle_anonymous(request, db)
@@ -230,10 +232,12 @@ def verify_one(
     response_model=VerificationOut,
     responses=problems(401, 422, 429),
 )
-async def verification(certificate_id: str, request: Request, settings: AppSettings) -> Response:
+@hot
+async def verification(request: Request, certificate_id: str) -> Response:
     """Verify one certificate ID (as printed, any case, with or without dashes). Public."""
+    settings: Settings = request.app.state.settings
 
-    def check(db: Session) -> str:
+    def check(db: RawConnection) -> str:
         # The QR code's and the bulk checkers' path: one worker-thread hop, one read.
         # Already a validated model: serialised once, not re-validated against response_model.
         return verify_one(request, db, settings, certificate_id).model_dump_json()

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from app.accounts import SignedInAccount
 from app.learning import idempotency
 from app.store.accounts import User
 from app.web.errors import Problem
@@ -28,7 +29,7 @@ IdempotencyKey = Annotated[
 def run_once(
     request: Request,
     db: Session,
-    user: User,
+    user: User | SignedInAccount,
     key: str | None,
     payload: BaseModel | None,
     write: Callable[[], tuple[int, BaseModel]],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -90,11 +90,14 @@ class ProgressOut(BaseModel):
     modules: list[ModuleStatusOut]
 
     @classmethod
-    def of(cls, progress: Progress) -> ProgressOut:
+    def of(cls, progress: Progress, **more: Any) -> Self:
+        """The summary of `progress` (plus `more` fields of a subclass)."""
+
         def ref(key: tuple[str, str] | None) -> LessonRef | None:
             return LessonRef(module_id=key[0], lesson_id=key[1]) if key else None
 
         return cls(
+            **more,
             lessons_completed=progress.lessons_completed,
             lessons_total=progress.lessons_total,
             percent=progress.percent,
