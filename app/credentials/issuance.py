@@ -89,8 +89,10 @@ class IssuePlan:
     lineage_id: str
 
 
-def verify_url(settings: Settings, public_id: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/verify/{public_id}"
+def verify_url(settings: Settings | str, public_id: str) -> str:
+    """The certificate's verification page, on this deployment (its settings or base URL)."""
+    base_url = settings if isinstance(settings, str) else settings.base_url
+    return f"{base_url.rstrip('/')}/verify/{public_id}"
 
 
 _key_rings: dict[Path, KeyRing] = {}

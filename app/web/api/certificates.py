@@ -3,6 +3,7 @@ the holder, and issue / revoke / renew / re-issue for trainers and administrator
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -156,17 +157,29 @@ def statement(record: CertificateRecord) -> StatementOut:
 
 
 def verification_out(verdict: Verdict, settings: Settings) -> VerificationOut:
+    return _verification_out(verdict, settings.base_url)
+
+
+# A verdict is an immutable value, and the same verdict always gives the same answer: the
+# answer is remembered (a QR code is scanned again and again). Nothing may change the model.
+@functools.lru_cache(maxsize=4096)
+def _verification_out(verdict: Verdict, base_url: str) -> VerificationOut:
     known = verdict.record is not None
     return VerificationOut(
         id=verdict.id,
         status=verdict.outcome.value,
         explanation=verdict.explanation,
-        verification_url=issuance.verify_url(settings, verdict.id) if known else None,
+        verification_url=issuance.verify_url(base_url, verdict.id) if known else None,
         certificate=statement(verdict.record) if verdict.record is not None else None,
         revoked_on=verdict.revoked_at.date() if verdict.revoked_at else None,
         revocation_reason=verdict.revocation_reason,
         superseded_by=verdict.superseded_by,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _verification_json(verdict: Verdict, base_url: str) -> str:
+    return _verification_out(verdict, base_url).model_dump_json()
 
 
 def pdf_verification_out(result: PdfVerdict, settings: Settings) -> PdfVerificationOut:
@@ -223,8 +236,14 @@ def verify_one(
     request: Request, db: Connectable, settings: Settings, certificate_id: str
 ) -> VerificationOut:
     """One ID as typed or scanned, counted against the anonymous limit unless a key is sent."""
+    return verification_out(_verdict_for_one(request, db, settings, certificate_id), settings)
+
+
+def _verdict_for_one(
+    request: Request, db: Connectable, settings: Settings, certificate_id: str
+) -> Verdict:
     throttle_anonymous(request, db)
-    return verification_out(verify_many(db, [certificate_id[:80]], key_ring(settings))[0], settings)
+    return verify_many(db, [certificate_id[:80]], key_ring(settings))[0]
 
 
 @router.get(
@@ -238,9 +257,10 @@ async def verification(request: Request, certificate_id: str) -> Response:
     settings: Settings = request.app.state.settings
 
     def check(db: RawConnection) -> str:
-        # The QR code's and the bulk checkers' path: one worker-thread hop, one read.
-        # Already a validated model: serialised once, not re-validated against response_model.
-        return verify_one(request, db, settings, certificate_id).model_dump_json()
+        # The QR code's and the checkers' path: one prepared read; the answer for a verdict is
+        # remembered as JSON (a validated model, not re-validated against response_model).
+        verdict = _verdict_for_one(request, db, settings, certificate_id)
+        return _verification_json(verdict, settings.base_url)
 
     return Response(await read_unit(request, check), media_type="application/json")
 
