@@ -18,11 +18,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from app.store.base import UTCDateTime, utcnow
 from app.store.learning import IdempotencyRecord
-from app.store.prepared import Prepared, raw_connection_of
+from app.store.prepared import Connectable, Prepared, raw_connection_of
 
 RETENTION = timedelta(hours=72)
 PURGE_EVERY = 32
@@ -86,7 +85,7 @@ _REMEMBER = Prepared(
 )
 
 
-def claim(session: Session, user_id: int, key: str, print_: str) -> StoredResponse | None:
+def claim(session: Connectable, user_id: int, key: str, print_: str) -> StoredResponse | None:
     """Claim a key for this write; or, if it was used already, the response stored for it."""
     if not KEY_PATTERN.match(key):
         raise KeyInvalid(key)
@@ -116,19 +115,22 @@ def claim(session: Session, user_id: int, key: str, print_: str) -> StoredRespon
     return StoredResponse(stored[1], stored[2])
 
 
-def remember(session: Session, user_id: int, key: str, status_code: int, body: str) -> None:
+def remember(session: Connectable, user_id: int, key: str, status_code: int, body: str) -> None:
     """Store the response of the write that claimed this key (same transaction as the effect)."""
     _REMEMBER.run(raw_connection_of(session), user=user_id, key=key, status=status_code, body=body)
 
 
-def purge_expired(session: Session, user_id: int) -> None:
-    """Forget this user's keys older than `RETENTION`."""
-    session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id,
-            IdempotencyRecord.created_at < utcnow() - RETENTION,
-        )
+_PURGE = Prepared(
+    delete(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == bindparam("user"),
+        IdempotencyRecord.created_at < bindparam("before"),
     )
+)
+
+
+def purge_expired(session: Connectable, user_id: int) -> None:
+    """Forget this user's keys older than `RETENTION`."""
+    _PURGE.run(raw_connection_of(session), user=user_id, before=utcnow() - RETENTION)
 
 
 def _purge_now(key: str) -> bool:

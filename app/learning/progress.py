@@ -231,10 +231,10 @@ POSITION_FIELDS = ["position_module_id", "position_lesson_id", "position_at"]
 
 
 def _move_to(
-    session: Session, connection: RawConnection, enrolment: HasId, key: LessonKey, at: datetime
+    session: Connectable, connection: RawConnection, enrolment: HasId, key: LessonKey, at: datetime
 ) -> None:
     _MOVE.run(connection, enrolment=enrolment.id, module=key[0], lesson=key[1], at=at)
-    if isinstance(enrolment, Enrolment) and enrolment in session:
+    if isinstance(session, Session) and isinstance(enrolment, Enrolment) and enrolment in session:
         session.expire(enrolment, POSITION_FIELDS)  # its loaded copy is out of date now
 
 
@@ -257,7 +257,7 @@ def _credit_reading_time(
     return position
 
 
-def record_visit(session: Session, enrolment: HasId, module_id: str, lesson_id: str) -> None:
+def record_visit(session: Connectable, enrolment: HasId, module_id: str, lesson_id: str) -> None:
     """The trainee opened a lesson: credit the time on the previous one, remember this one."""
     connection = raw_connection_of(session)
     now = utcnow()
@@ -265,7 +265,7 @@ def record_visit(session: Session, enrolment: HasId, module_id: str, lesson_id: 
     _move_to(session, connection, enrolment, (module_id, lesson_id), now)
 
 
-def mark_complete(session: Session, enrolment: HasId, module_id: str, lesson_id: str) -> None:
+def mark_complete(session: Connectable, enrolment: HasId, module_id: str, lesson_id: str) -> None:
     """The trainee says they have finished a lesson (again is harmless)."""
     connection = raw_connection_of(session)
     now = utcnow()
@@ -284,7 +284,7 @@ class ReportedProgress:
 
 
 def merge_progress(
-    session: Session, enrolment: HasId, release: Release, report: ReportedProgress
+    session: Connectable, enrolment: HasId, release: Release, report: ReportedProgress
 ) -> list[LessonKey]:
     """Merge reported progress; returns lessons that are not in the release (and were ignored)."""
     connection = raw_connection_of(session)

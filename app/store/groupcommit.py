@@ -7,6 +7,10 @@ connection: it takes every job waiting in its queue (up to `max_batch`), runs ea
 SAVEPOINT of one transaction (so a job that fails is undone alone, and its caller gets its
 error), commits once, and only then answers the callers whose jobs succeeded.
 
+Jobs get the DB-API connection itself (a `RawConnection`) and write with prepared statements
+(app/store/prepared.py): an ORM session and its savepoint bookkeeping would cost more than
+the writes.
+
 The durability contract holds: no caller hears "done" before the commit that holds its change
 has returned. If that commit fails, every job of the batch gets the error and none is answered
 as done.
@@ -25,14 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
-
 from app.store.db import Database
+from app.store.prepared import RawConnection
 
 log = logging.getLogger("peerpath.store")
 
 T = TypeVar("T")
-Job = Callable[[Session], Any]
+Job = Callable[[RawConnection], Any]
 
 
 class CommitFailed(RuntimeError):
@@ -59,7 +62,7 @@ class GroupCommitter:
         self._thread = threading.Thread(target=self._run, name="peerpath-group-commit", daemon=True)
         self._thread.start()
 
-    async def run(self, job: Callable[[Session], T]) -> T:
+    async def run(self, job: Callable[[RawConnection], T]) -> T:
         """Run `job` in the next batch; returns its result once the batch is committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
@@ -92,21 +95,14 @@ class GroupCommitter:
                 return
 
     def _commit(self, batch: list[_Pending]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
+        engine = self.database.writer
         try:
-            with self.database.session(write=True) as session:
-                for pending in batch:
-                    savepoint = session.begin_nested()
-                    try:
-                        result = pending.job(session)
-                        savepoint.commit()
-                        outcomes.append((True, result))
-                    except Exception as error:  # the job's own failure: undo it alone
-                        savepoint.rollback()
-                        outcomes.append((False, error))
-                    # The next job must not see objects loaded by this one.
-                    session.expunge_all()
-                session.commit()
+            pooled = engine.raw_connection()
+            try:
+                connection = RawConnection(pooled.dbapi_connection, engine.dialect)
+                outcomes = _run_batch(connection, batch)
+            finally:
+                pooled.close()
         except Exception as error:
             log.exception("a group commit of %d writes failed; none was saved", len(batch))
             failure = CommitFailed("The change could not be saved. Please try again.")
@@ -114,6 +110,28 @@ class GroupCommitter:
             outcomes = [(False, failure)] * len(batch)
         for pending, (ok, value) in zip(batch, outcomes, strict=True):
             pending.loop.call_soon_threadsafe(_settle, pending.future, ok, value)
+
+
+def _run_batch(connection: RawConnection, batch: list[_Pending]) -> list[tuple[bool, Any]]:
+    """One transaction, a savepoint per job; raises if the transaction cannot be committed."""
+    sql = connection.dbapi.execute
+    outcomes: list[tuple[bool, Any]] = []
+    sql("BEGIN IMMEDIATE")
+    try:
+        for pending in batch:
+            sql("SAVEPOINT job")
+            try:
+                outcomes.append((True, pending.job(connection)))
+            except Exception as error:  # the job's own failure: undo it alone
+                sql("ROLLBACK TO job")
+                outcomes.append((False, error))
+            sql("RELEASE job")
+        sql("COMMIT")
+    except BaseException:
+        if connection.dbapi.in_transaction:
+            sql("ROLLBACK")
+        raise
+    return outcomes
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

@@ -70,6 +70,11 @@ class Prepared:
                 self._statement(dialect.name) if callable(self._statement) else self._statement
             )
             sql = cast(SQLCompiler, statement.compile(dialect=dialect))
+            if sql.insert_prefetch or sql.update_prefetch:
+                # Column defaults computed in Python (such as a timestamp) are filled in by
+                # SQLAlchemy's execution machinery, which this path skips.
+                names = ", ".join(c.key for c in [*sql.insert_prefetch, *sql.update_prefetch])
+                raise ValueError(f"give these columns a value explicitly: {names}")
             # Each parameter as the SQL names it: a value the caller passes (a `bindparam`
             # without a value), or a constant written into the statement; with its processor.
             binds: dict[str, tuple[str | _Constant, Processor]] = {

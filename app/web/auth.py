@@ -242,7 +242,7 @@ verify_csrf = Depends(_verify_csrf)
 SentCsrfToken = Annotated[str, Depends(sent_csrf_token)]
 
 
-def signed_in_writer(request: Request, db: Session, sent: str) -> SignedIn:
+def signed_in_writer(request: Request, db: Connectable, sent: str) -> SignedIn:
     """`CurrentUser` and `verify_csrf` for a handler with its own session: who is signed in
     (else `LoginRequired`), refused if a cookie-signed request lacks its CSRF token."""
     account = signed_in_account(request, db)

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from app.config import Settings
 from app.store import Database
 from app.store.groupcommit import GroupCommitter
-from app.store.prepared import RawConnection, reading
+from app.store.prepared import Connectable, RawConnection, reading
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -109,26 +109,23 @@ async def read_unit(request: Request, work: Callable[[RawConnection], T]) -> T:
         return await run_in_threadpool(run)
 
 
-async def write_unit(request: Request, work: Callable[[Session], T]) -> T:
+async def write_unit(request: Request, work: Callable[[Connectable], T]) -> T:
     """Run `work` in a writing transaction; returns once that transaction is committed.
 
     On SQLite the work joins the process's group commit (one transaction and one fsync for
-    every write waiting at that moment); elsewhere it runs in a transaction of its own.
+    every write waiting at that moment) and gets the DB-API connection; elsewhere it runs in
+    a transaction of its own, with a session. Either way it writes with prepared statements.
     """
     committer: GroupCommitter | None = getattr(request.app.state, "committer", None)
     if committer is not None:
         return await committer.run(work)
-    return await _in_thread(request, work, write=True)
-
-
-async def _in_thread(request: Request, work: Callable[[Session], T], *, write: bool) -> T:
     database: Database = request.app.state.database
 
     def run() -> T:
-        with database.unit_of_work(write=write) as session:
+        with database.unit_of_work(write=True) as session:
             return work(session)
 
-    async with _gate(request, write=write):
+    async with _gate(request, write=True):
         return await run_in_threadpool(run)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from app import learning
@@ -85,6 +86,11 @@ def _not_enrolled(release: Release) -> Problem:
         "and choose “Start this programme” first.",
         slug="not-enrolled",
     )
+
+
+def _not_enrolled_in(request: Request, programme: str) -> Problem:
+    with request.app.state.database.unit_of_work(write=False) as db:
+        return _not_enrolled(current_release(db, programme))
 
 
 def _require_enrolment(db: Session, user: User, programme: str) -> tuple[Enrolment, Release]:
@@ -315,16 +321,18 @@ async def complete(request: Request, programme: str, module_id: str, lesson_id: 
     """Mark a lesson as complete: a hot write, so it joins the group commit (on SQLite)."""
     sent_csrf = await sent_csrf_token(request)
 
-    def write(db: Session) -> Release:
+    def write(db: Connectable) -> Release | None:
         account = signed_in_writer(request, db, sent_csrf)
         enrolment = learning.enrolled_in(db, account.id, programme)
         if enrolment is None:
-            raise _not_enrolled(current_release(db, programme))
+            return None
         _lesson(enrolment.release, module_id, lesson_id)
         learning.mark_complete(db, enrolment, module_id, lesson_id)
         return enrolment.release
 
     release = await write_unit(request, write)
+    if release is None:  # refused, naming the programme (read apart: a rare page)
+        raise await run_in_threadpool(_not_enrolled_in, request, programme)
     order = release.lesson_ids()
     here = order.index((module_id, lesson_id))
     if here + 1 < len(order):

@@ -4,15 +4,17 @@ outcome, and nobody hears "saved" for a write that was not committed."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, insert, select
 
 from app.config import Settings
 from app.store import Database, connect
+from app.store.base import utcnow
 from app.store.groupcommit import CommitFailed, GroupCommitter
+from app.store.prepared import Prepared, RawConnection
 from app.store.releases import ReleaseRecord
 
 
@@ -25,17 +27,24 @@ def committer(settings: Settings) -> Iterator[tuple[Database, GroupCommitter]]:
     database.dispose()
 
 
-def _add_release(number: int) -> Callable[[Session], int]:
-    def job(session: Session) -> int:
-        record = ReleaseRecord(
-            programme_id="group-commit",
-            version=f"1.0.{number}",
-            title="Group commit",
-            content_hash=f"{number:064x}",
-            payload=b"{}",
+_ADD_RELEASE = Prepared(
+    insert(ReleaseRecord).values(
+        programme_id="group-commit",
+        version=bindparam("version"),
+        title="Group commit",
+        content_hash=bindparam("content_hash"),
+        payload=b"{}",
+        changelog="",
+        published_at=bindparam("at"),
+    )
+)
+
+
+def _add_release(number: int) -> Callable[[RawConnection], int]:
+    def job(connection: RawConnection) -> int:
+        _ADD_RELEASE.run(
+            connection, version=f"1.0.{number}", content_hash=f"{number:064x}", at=utcnow()
         )
-        session.add(record)
-        session.flush()
         return number
 
     return job
@@ -70,8 +79,8 @@ def test_a_failing_write_is_undone_alone_and_its_caller_gets_the_error(
 ) -> None:
     database, writer = committer
 
-    def refuses(session: Session) -> None:
-        _add_release(999)(session)  # written, then undone with its savepoint
+    def refuses(connection: RawConnection) -> None:
+        _add_release(999)(connection)  # written, then undone with its savepoint
         raise ValueError("this write is refused")
 
     async def mixed() -> list[object]:
@@ -126,3 +135,36 @@ def test_closing_finishes_the_writes_already_queued(settings: Settings) -> None:
     assert asyncio.run(queue_then_close()) == list(range(5))
     assert _count(database) == 5
     database.dispose()
+
+
+def test_a_commit_that_fails_fails_every_write_in_it(
+    committer: tuple[Database, GroupCommitter],
+) -> None:
+    database, writer = committer
+
+    def orphan(connection: RawConnection) -> None:
+        # A foreign key checked only when the transaction commits: the COMMIT itself fails.
+        connection.dbapi.execute("PRAGMA defer_foreign_keys = ON")
+        connection.dbapi.execute(
+            "INSERT INTO lesson_progress (enrolment_id, module_id, lesson_id, seconds_spent)"
+            " VALUES (987654, 'm', 'l', 0)"
+        )
+
+    queued = threading.Event()
+
+    async def batch() -> list[object]:
+        # The writer is kept busy until all three are queued, so they share one batch.
+        busy = asyncio.ensure_future(writer.run(lambda _: queued.wait(10)))
+        await asyncio.sleep(0.05)
+        jobs = [writer.run(_add_release(1)), writer.run(orphan), writer.run(_add_release(2))]
+        together = asyncio.gather(*jobs, return_exceptions=True)
+        await asyncio.sleep(0)
+        queued.set()
+        await busy
+        return await together
+
+    outcomes = asyncio.run(batch())
+    assert all(isinstance(outcome, CommitFailed) for outcome in outcomes), outcomes
+    assert _count(database) == 0
+    assert asyncio.run(writer.run(_add_release(3))) == 3  # the next batch is not affected
+    assert _count(database) == 1

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.config import Settings
@@ -131,3 +131,12 @@ def test_reading_leaves_nothing_behind(database: Database) -> None:
         RENAME.run(connection, user=user_id, name="Changed while reading")
     with database.unit_of_work(write=False) as session:
         assert session.get(User, user_id).display_name == "Pat"  # type: ignore[union-attr]
+
+
+def test_a_column_default_computed_in_python_must_be_given(database: Database) -> None:
+    # `created_at` defaults to "now", which only SQLAlchemy's execution machinery fills in.
+    forgetful = Prepared(
+        insert(User).values(email=bindparam("email"), display_name="Pat", password_hash="-")
+    )
+    with database.unit_of_work() as session, pytest.raises(ValueError, match="created_at"):
+        forgetful.run(raw_connection_of(session), email="lee@example.org")

@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import Header, Request
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from app.accounts import SignedInAccount
 from app.learning import idempotency
 from app.store.accounts import User
+from app.store.prepared import Connectable
 from app.web.errors import Problem
 
 IdempotencyKey = Annotated[
@@ -28,7 +28,7 @@ IdempotencyKey = Annotated[
 
 def run_once(
     request: Request,
-    db: Session,
+    db: Connectable,
     user: User | SignedInAccount,
     key: str | None,
     payload: BaseModel | None,

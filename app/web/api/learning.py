@@ -14,6 +14,7 @@ from app.compiler import Release
 from app.learning import EnrolmentError, ReportedProgress
 from app.store.accounts import User
 from app.store.learning import Enrolment
+from app.store.prepared import Connectable
 from app.web.api.idempotent import IdempotencyKey, run_once
 from app.web.api.responses import problems
 from app.web.api.schemas import (
@@ -343,7 +344,7 @@ async def merge_progress(
         seconds=[((t.module_id, t.lesson_id), t.seconds) for t in body.time],
     )
 
-    def unit(db: Session) -> Response:
+    def unit(db: Connectable) -> Response:
         # The hot write path: the sign-in check, the CSRF check and the merge run in one
         # transaction (on SQLite, one group commit shared with the other writes waiting),
         # with prepared statements and no ORM objects.
