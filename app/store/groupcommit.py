@@ -56,6 +56,8 @@ class GroupCommitter:
     """One writer thread for a process, committing queued jobs in batches."""
 
     def __init__(self, database: Database, *, max_batch: int = 64) -> None:
+        if database.writer.dialect.name != "sqlite":
+            raise ValueError("group commit is for SQLite's single writer")
         self.database = database
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()

@@ -16,6 +16,10 @@ from app.store.base import utcnow
 from app.store.groupcommit import CommitFailed, GroupCommitter
 from app.store.prepared import Prepared, RawConnection
 from app.store.releases import ReleaseRecord
+from tests.conftest import ON_POSTGRES
+
+# The group commit serves SQLite's single writer; PostgreSQL commits each request on its own.
+pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="group commit is for SQLite")
 
 
 @pytest.fixture
