@@ -24,6 +24,9 @@ class PlanError(ValueError):
     """A stored plan that does not fit the assessment it is used with."""
 
 
+_new_entry = tuple.__new__
+
+
 class PlanEntry(NamedTuple):
     """One item of an attempt and the order its options are shown in (empty if it has none)."""
 
@@ -56,8 +59,13 @@ class AttemptPlan:
         try:
             if data["version"] != PLAN_VERSION:
                 raise PlanError(f"unsupported attempt plan version {data['version']!r}")
+            # tuple.__new__ skips PlanEntry's Python-level __new__: a plan has dozens of entries
+            # and is read on every submission.
             entries = tuple(
-                PlanEntry(str(e["id"]), tuple(map(str, e["options"]))) for e in data["items"]
+                [
+                    _new_entry(PlanEntry, (str(e["id"]), tuple(map(str, e["options"]))))
+                    for e in data["items"]
+                ]
             )
             return cls(str(data["assessment_id"]), int(data["seed"]), entries)
         except PlanError:

@@ -127,7 +127,7 @@ def test_labelled_set_rejects_unknown_labels() -> None:
 
 def test_keyword_prefilter_never_hides_a_rule_match(examples: list[LabelledExample]) -> None:
     """Each rule runs only when one of its anchor words is present; that must be lossless."""
-    from app.scoring.listening import _COMPILED, _WORD, _sentences
+    from app.scoring.listening import _COMPILED, _sentences, _words
 
     extra = [
         "You'd like them to listen. That's awful. It's like nobody hears you. So, you feel alone?",
@@ -139,7 +139,30 @@ def test_keyword_prefilter_never_hides_a_rule_match(examples: list[LabelledExamp
     for text in texts:
         for sentence in _sentences(text):
             lower = sentence.lower()
-            words = set(_WORD.findall(lower))
+            words = set(_words(lower))
             for _, name, pattern, _, anchors in _COMPILED:
                 if pattern.search(lower):
                     assert not anchors.isdisjoint(words), (name, sentence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd suggest a walk. Maybe try to rest, try and sleep.",
+        "Try running. So, just try some tea; try to breathe.",
+        "It sounds like you're tired. Sounds hard. That's a lot.",
+    ],
+)
+def test_rules_find_the_same_phrase_as_written(text: str) -> None:
+    """Rules are compiled with their leading word boundaries factored out for speed; each must
+    still quote the phrase its pattern as written matches first."""
+    import re
+
+    from app.scoring.listening import _COMPILED, _RULES, _sentences
+
+    for sentence in _sentences(text):
+        lower = sentence.lower()
+        for (_, name, pattern, _), (_, _, fast, _, _) in zip(_RULES, _COMPILED, strict=True):
+            written = re.search(pattern.lower(), lower)
+            found = fast.search(lower)
+            assert (written and written.span()) == (found and found.span()), (name, sentence)
