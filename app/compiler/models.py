@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.scoring.definitions import Assessment
 from app.scoring.rules import CertificationRules, CompetencyRules
@@ -197,6 +199,25 @@ class Asset(Strict):
     data: str  # base64
 
 
+@dataclass(frozen=True)
+class _ReleaseIndex:
+    modules_by_id: dict[str, CompiledModule]
+    lesson_ids: tuple[tuple[str, str], ...]
+    lesson_set: frozenset[tuple[str, str]]
+    minutes: dict[tuple[str, str], int]
+
+    @classmethod
+    def of(cls, modules: list[CompiledModule]) -> _ReleaseIndex:
+        lessons = [(m.id, lesson.id, lesson.minutes) for m in modules for lesson in m.lessons]
+        ids = tuple((module_id, lesson_id) for module_id, lesson_id, _ in lessons)
+        return cls(
+            {m.id: m for m in modules},
+            ids,
+            frozenset(ids),
+            {(module_id, lesson_id): minutes for module_id, lesson_id, minutes in lessons},
+        )
+
+
 class Release(Strict):
     """An immutable, content-hashed compiled curriculum: what the server loads."""
 
@@ -207,36 +228,29 @@ class Release(Strict):
     assets: dict[str, Asset] = Field(default_factory=dict)
     certificate_files: dict[str, str] = Field(default_factory=dict)
 
-    _modules_by_id: dict[str, CompiledModule] = PrivateAttr(default_factory=dict)
-    # Asked on every lesson page and progress write: worked out once (a release never changes).
-    _lesson_ids: tuple[tuple[str, str], ...] = PrivateAttr(default=())
-    _lesson_set: frozenset[tuple[str, str]] = PrivateAttr(default=frozenset())
-    _minutes: dict[tuple[str, str], int] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: object, /) -> None:
-        self._modules_by_id = {m.id: m for m in self.modules}
-        self._lesson_ids = tuple((m.id, lesson.id) for m in self.modules for lesson in m.lessons)
-        self._lesson_set = frozenset(self._lesson_ids)
-        self._minutes = {
-            (m.id, lesson.id): lesson.minutes for m in self.modules for lesson in m.lessons
-        }
+    @cached_property
+    def _index(self) -> _ReleaseIndex:
+        # Asked on every lesson page and progress write: worked out once (a release never
+        # changes). A cached property, not a private attribute: pydantic looks those up
+        # through __getattr__, which costs more than the lookups themselves.
+        return _ReleaseIndex.of(self.modules)
 
     @property
     def version(self) -> str:
         return self.programme.version
 
     def module(self, module_id: str) -> CompiledModule:
-        return self._modules_by_id[module_id]
+        return self._index.modules_by_id[module_id]
 
     def lesson(self, module_id: str, lesson_id: str) -> CompiledLesson:
         return self.module(module_id).lesson(lesson_id)
 
     def lesson_ids(self) -> tuple[tuple[str, str], ...]:
         """Every lesson, in reading order."""
-        return self._lesson_ids
+        return self._index.lesson_ids
 
     def has_lesson(self, module_id: str, lesson_id: str) -> bool:
-        return (module_id, lesson_id) in self._lesson_set
+        return (module_id, lesson_id) in self._index.lesson_set
 
     def lesson_minutes(self, module_id: str, lesson_id: str) -> int:
-        return self._minutes[module_id, lesson_id]
+        return self._index.minutes[module_id, lesson_id]
