@@ -252,9 +252,9 @@ def _locked_page(
 @router.get("/learn/{programme}/{module_id}/{lesson_id}")
 @hot
 async def lesson_page(request: Request, programme: str, module_id: str, lesson_id: str) -> Response:
-    """The most visited page. It is read and rendered in one worker-thread hop, without the
-    write lock; the visit (where the trainee is, time spent) is then written by the group
-    commit, and the page is sent once that is saved."""
+    """The most visited page (a hot route). It is read and rendered in one read-only
+    transaction (`read_unit`), without the write lock; the visit (where the trainee is, time
+    spent) is then written by the group commit, and the page is sent once that is saved."""
 
     def page(db: RawConnection) -> tuple[Response, EnrolledIn | None]:
         account = signed_in_account(request, db)
