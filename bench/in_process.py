@@ -20,7 +20,6 @@ import itertools
 import json
 import os
 import pstats
-import re
 import tempfile
 import time
 import types
@@ -35,18 +34,14 @@ from sqlalchemy import create_engine
 from app.config import Settings
 from app.store.migrate import upgrade
 from app.web import create_app
-from bench.harness import PASSWORD, ROOT, SECRET_KEY, certificate_and_verifier_key
+from bench.harness import PASSWORD, ROOT, SECRET_KEY, certificate_and_verifier_key, csrf_token
 
-CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 Scope = dict[str, Any]
 
 
 def _form(client: TestClient, page: str, action: str, data: dict[str, str]) -> None:
-    token = CSRF.search(client.get(page).text)
-    assert token, f"no form token on {page}"
-    answer = client.post(
-        action, data={**data, "csrf_token": token.group(1)}, follow_redirects=False
-    )
+    token = csrf_token(client.get(page).text)
+    answer = client.post(action, data={**data, "csrf_token": token}, follow_redirects=False)
     assert answer.status_code == 303, answer.text[:300]
 
 

@@ -34,6 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.assessment.attempts import feedback_record  # noqa: E402
 from app.scoring import (  # noqa: E402
     AttemptPlan,
     AttemptScore,
@@ -145,19 +146,7 @@ def random_answers(
 
 def stored_feedback(score: AttemptScore) -> list[dict[str, Any]]:
     """The feedback record the server stores for each free-text reply (app/assessment)."""
-    return [
-        {
-            "message": item.explanation,
-            "skills": list(item.listening.skills_found),
-            "roadblocks": list(item.listening.roadblocks_found),
-            "detections": [
-                {"category": d.category, "phrase": d.phrase, "rule": d.rule}
-                for d in item.listening.detections
-            ],
-        }
-        for item in score.items
-        if item.listening is not None
-    ]
+    return [feedback_record(item) for item in score.items if item.listening is not None]
 
 
 Submission = tuple[dict[str, Any], dict[str, dict[str, Any]]]

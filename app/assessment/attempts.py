@@ -299,18 +299,24 @@ def _finalise(session: Session, attempt: Attempt, how: str, now: datetime) -> No
                 attempt_id=attempt.id,
                 item_id=item.item_id,
                 text=str(answer.get("text", "")).strip(),
-                feedback={
-                    "message": item.explanation,
-                    "skills": list(item.listening.skills_found),
-                    "roadblocks": list(item.listening.roadblocks_found),
-                    "detections": [
-                        {"category": d.category, "phrase": d.phrase, "rule": d.rule}
-                        for d in item.listening.detections
-                    ],
-                },
+                feedback=feedback_record(item),
             )
         )
     session.flush()
+
+
+def feedback_record(item: ItemScore) -> dict[str, Any]:
+    """The listening feedback stored for a free-text reply (shown to the trainee and trainer)."""
+    assert item.listening is not None
+    return {
+        "message": item.explanation,
+        "skills": list(item.listening.skills_found),
+        "roadblocks": list(item.listening.roadblocks_found),
+        "detections": [
+            {"category": d.category, "phrase": d.phrase, "rule": d.rule}
+            for d in item.listening.detections
+        ],
+    }
 
 
 @dataclass(frozen=True)
