@@ -73,7 +73,10 @@ def create_app(settings: Settings | None = None, *, hot_routes: bool = True) -> 
     install_error_handlers(app)
     if hot_routes:  # innermost of our layers: its answers get the CSRF seed and the headers
         app.add_middleware(
-            HotRoutes, routes=hot_routes_of(learn.router, api_certificates.router, verify.router)
+            HotRoutes,
+            routes=hot_routes_of(
+                learn.router, api_learning.router, api_certificates.router, verify.router
+            ),
         )
     install_auth(app)
     app.add_middleware(SecurityHeaders, force_hsts=settings.secure_cookies)

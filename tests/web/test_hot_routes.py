@@ -1,8 +1,9 @@
-"""The hot routes (lesson page, "Mark as complete", verification) skip FastAPI's router: every
+"""The hot routes (lesson page, "Mark as complete", merging progress, verification) skip FastAPI's router: every
 answer must be the one the router would give, error pages and redirects included."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from app.store import Database, connect
 from app.store.accounts import User
 from app.web import create_app
 from tests.credentials.issuing import issue_directly
-from tests.journeys import FIRST_LESSON, PROGRAMME, csrf_from, enrol, register
+from tests.journeys import FIRST_LESSON, PROGRAMME, api_token, csrf_from, enrol, register
 
 LESSON = f"/learn/{PROGRAMME}/{FIRST_LESSON[0]}/{FIRST_LESSON[1]}"
 
@@ -115,3 +116,85 @@ def test_verification_answers_as_the_router_would(
 def test_the_hot_routes_stay_documented(pair: Pair) -> None:
     paths = pair.hot.get("/api/v1/openapi.json").json()["paths"]
     assert "get" in paths["/api/v1/certificates/{certificate_id}/verification"]
+
+
+def _progress_path(programme: str = PROGRAMME) -> str:
+    return f"/api/v1/enrolments/{programme}/progress"
+
+
+def _completed(*lessons: tuple[str, str]) -> dict[str, object]:
+    return {"completed": [{"module_id": m, "lesson_id": lesson} for m, lesson in lessons]}
+
+
+def test_merging_progress_answers_as_the_router_would(pair: Pair) -> None:
+    path, first = _progress_path(), _completed(FIRST_LESSON)
+    refused = pair.same("POST", path, json=first)
+    assert refused.status_code == 401 and refused.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+    email = register(pair.hot)
+    assert (
+        pair.same("POST", path, json=first, headers={"X-CSRF-Token": "0" * 64}).status_code == 403
+    )
+    csrf = {"X-CSRF-Token": pair.hot.get("/api/v1/me").json()["csrf_token"]}
+    assert pair.same("POST", path, json=first, headers=csrf).status_code == 404  # not enrolled
+    enrol(pair.hot)
+    merged = pair.same("POST", path, json=first, headers=csrf)
+    assert merged.status_code == 200
+    assert merged.json()["completed"] == [
+        {"module_id": FIRST_LESSON[0], "lesson_id": FIRST_LESSON[1]}
+    ]
+    unknown = pair.same("POST", path, json=_completed(("no-such", "lesson")), headers=csrf)
+    assert unknown.json()["ignored"] == [{"module_id": "no-such", "lesson_id": "lesson"}]
+    bearer = api_token(pair.hot, email)
+    assert pair.same("POST", path, json=first, headers=bearer).status_code == 200
+    assert (
+        pair.same(
+            "POST", _progress_path("no-such-programme"), json=first, headers=bearer
+        ).status_code
+        == 404
+    )
+
+
+def test_unusual_progress_requests_get_the_routers_own_answers(pair: Pair) -> None:
+    """What the fast path leaves to the router (it read the body first) is answered in full."""
+    path = _progress_path()
+    register(pair.hot)
+    enrol(pair.hot)
+    csrf = {"X-CSRF-Token": pair.hot.get("/api/v1/me").json()["csrf_token"]}
+    as_json = {**csrf, "Content-Type": "application/json"}
+    for body, headers in (
+        (b"{", as_json),  # not JSON
+        (b"", as_json),  # no body
+        (b"null", as_json),
+        (b'{"time": [{"module_id": "a", "lesson_id": "b", "seconds": 99999}]}', as_json),
+        (b'{"completed": [], "extra": 1}', as_json),
+        (b'{"completed": []}', {**csrf, "Content-Type": "text/plain"}),
+        (b'{"completed": []}', {**as_json, "Idempotency-Key": "k" * 256}),
+    ):
+        hot = pair.same("POST", path, content=body, headers=headers)
+        assert hot.status_code == 422, (body, hot.text)
+        assert hot.headers["content-type"].startswith("application/problem+json")
+    # A JSON type the fast path does not take: the router reads the replayed body and merges.
+    vendor = {**csrf, "Content-Type": "application/vnd.peerpath+json"}
+    merged = pair.same("POST", path, content=json.dumps(_completed(FIRST_LESSON)), headers=vendor)
+    assert merged.status_code == 200 and merged.json()["lessons_completed"] == 1
+
+
+def test_an_idempotency_key_counts_once_on_either_path(pair: Pair) -> None:
+    path = _progress_path()
+    register(pair.hot)
+    enrol(pair.hot)
+    csrf = {"X-CSRF-Token": pair.hot.get("/api/v1/me").json()["csrf_token"]}
+    spent = {"time": [{"module_id": FIRST_LESSON[0], "lesson_id": FIRST_LESSON[1], "seconds": 30}]}
+    keyed = {**csrf, "Idempotency-Key": "merge-once"}
+    hot, plain = pair.both("POST", path, json=spent, headers=keyed)
+    assert hot.status_code == plain.status_code == 200
+    assert hot.json()["seconds_spent"] == 30  # counted once: the router replayed the answer
+    assert plain.text == hot.text and plain.headers["idempotent-replayed"] == "true"
+    reused = pair.same("POST", path, json=_completed(FIRST_LESSON), headers=keyed)
+    assert reused.status_code == 422 and "already used" in reused.text
+    assert (
+        pair.same("POST", path, json=spent, headers={**csrf, "Idempotency-Key": "a b"}).status_code
+        == 400
+    )

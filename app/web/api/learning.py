@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
@@ -35,9 +36,16 @@ from app.web.api.schemas import (
     ReflectionSavedOut,
     SegmentOut,
 )
-from app.web.auth import CurrentUser, SentCsrfToken, signed_in_writer, verify_csrf
+from app.web.auth import (
+    CurrentUser,
+    SentCsrfToken,
+    sent_csrf_token,
+    signed_in_writer,
+    verify_csrf,
+)
 from app.web.deps import DB, write_unit
 from app.web.errors import Problem
+from app.web.hot_routes import Declined, served_hot_by
 from app.web.learn import current_release
 
 router = APIRouter(prefix="/api/v1", tags=["learning"])
@@ -316,11 +324,27 @@ def save_reflection(
     return response
 
 
+async def _merge_progress_fast(request: Request, programme: str) -> Response:
+    """`merge_progress` as a hot route: an ordinary request (a JSON body that validates, an
+    Idempotency-Key FastAPI would accept) is served here; any other goes to the router."""
+    body = await request.body()
+    key = request.headers.get("idempotency-key")
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not body or media_type != "application/json" or (key is not None and len(key) > 255):
+        raise Declined(body)
+    try:
+        report = ProgressIn.model_validate(json.loads(body))
+    except ValueError:  # not JSON, or not valid progress (ValidationError is a ValueError)
+        raise Declined(body) from None
+    return await _merge(request, programme, report, await sent_csrf_token(request), key)
+
+
 @router.post(
     "/enrolments/{programme}/progress",
     response_model=MergedProgressOut,
     responses=problems(400, 401, 403, 404, 409, 422),
 )
+@served_hot_by(_merge_progress_fast)
 async def merge_progress(
     request: Request,
     programme: str,
@@ -332,6 +356,12 @@ async def merge_progress(
     newest position wins, reading time is added (at most an hour a lesson per write).
 
     Sign in with a bearer token, or with the session cookie and an `X-CSRF-Token` header."""
+    return await _merge(request, programme, body, sent_csrf, key)
+
+
+async def _merge(
+    request: Request, programme: str, body: ProgressIn, sent_csrf: str, key: str | None
+) -> Response:
     report = ReportedProgress(
         completed=[
             ((c.module_id, c.lesson_id), aware(c.at) if c.at else None) for c in body.completed
