@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # FastAPI's built-in OpenTelemetry (traces, metrics and logs to the globally configured
+    # providers). Off unless asked for: looking the providers up costs every request.
+    opentelemetry: bool = False
 
     @cached_property
     def resolved_secret_key(self) -> str:

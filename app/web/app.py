@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 
 from app.config import Settings
 from app.store import connect
@@ -32,6 +33,9 @@ log = logging.getLogger("peerpath.web")
 
 class SchemaOutOfDate(RuntimeError):
     """The database has not been migrated to this version of PeerPath."""
+
+
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def create_app(settings: Settings | None = None, *, hot_routes: bool = True) -> FastAPI:
@@ -66,6 +70,7 @@ def create_app(settings: Settings | None = None, *, hot_routes: bool = True) -> 
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        telemetry=None if settings.opentelemetry else _NO_TELEMETRY,
     )
     app.state.settings = settings
     context_providers: list[Callable[[Request], dict[str, Any]]] = []

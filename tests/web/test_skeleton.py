@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from opentelemetry import trace
+
+from app.config import Settings
+from app.web import create_app
 
 
 def test_health_reports_ok_with_the_database_reachable(client: TestClient) -> None:
@@ -60,3 +65,23 @@ def test_only_trainers_and_admins_see_the_training_link(client: TestClient, db) 
     set_role(db, "kai@example.org", "trainer")
     page = client.get("/dashboard").text
     assert 'href="/train"' in page and ">Training<" in page
+
+
+def test_opentelemetry_is_used_only_when_the_setting_asks_for_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PEERPATH_OPENTELEMETRY=true hands requests to the configured tracer provider (FastAPI's
+    built-in telemetry); by default no request looks a provider up."""
+    asked: list[str] = []
+
+    class Recording(trace.TracerProvider):
+        def get_tracer(self, name: str, *args: object, **kwargs: object) -> trace.Tracer:
+            asked.append(name)
+            return trace.NoOpTracer()
+
+    monkeypatch.setattr(trace, "get_tracer_provider", Recording)
+    for enabled in (False, True):
+        app = create_app(settings.model_copy(update={"opentelemetry": enabled}))
+        with TestClient(app) as client:
+            assert client.get("/healthz").status_code == 200
+        assert bool(asked) is enabled
