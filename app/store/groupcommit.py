@@ -61,6 +61,9 @@ class GroupCommitter:
         self.database = database
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
+        # The writer thread's own connection, kept between batches (checking one out of the
+        # pool and back costs a rollback each time); given back after a failed batch.
+        self._pooled: Any = None
         self._thread = threading.Thread(target=self._run, name="peerpath-group-commit", daemon=True)
         self._thread.start()
 
@@ -80,6 +83,7 @@ class GroupCommitter:
         while True:
             first = self._queue.get()
             if first is _STOP:
+                self._give_back()
                 return
             batch: list[_Pending] = [first]  # type: ignore[list-item]
             stop = False
@@ -94,24 +98,37 @@ class GroupCommitter:
                 batch.append(item)  # type: ignore[arg-type]
             self._commit(batch)
             if stop:
+                self._give_back()
                 return
 
     def _commit(self, batch: list[_Pending]) -> None:
         engine = self.database.writer
         try:
-            pooled = engine.raw_connection()
-            try:
-                connection = RawConnection(pooled.dbapi_connection, engine.dialect)
-                outcomes = _run_batch(connection, batch)
-            finally:
-                pooled.close()
+            if self._pooled is None:
+                self._pooled = engine.raw_connection()
+            connection = RawConnection(self._pooled.dbapi_connection, engine.dialect)
+            outcomes = _run_batch(connection, batch)
         except Exception as error:
             log.exception("a group commit of %d writes failed; none was saved", len(batch))
+            self._give_back()
             failure = CommitFailed("The change could not be saved. Please try again.")
             failure.__cause__ = error
             outcomes = [(False, failure)] * len(batch)
+        # One wake-up of each waiting event loop for the whole batch, not one per write.
+        answers: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for pending, (ok, value) in zip(batch, outcomes, strict=True):
-            pending.loop.call_soon_threadsafe(_settle, pending.future, ok, value)
+            answers.setdefault(pending.loop, []).append((pending.future, ok, value))
+        for loop, settled in answers.items():
+            loop.call_soon_threadsafe(_settle_all, settled)
+
+    def _give_back(self) -> None:
+        """Return the thread's connection to the pool (which rolls back anything left open)."""
+        pooled, self._pooled = self._pooled, None
+        if pooled is not None:
+            try:
+                pooled.close()
+            except Exception:
+                log.exception("could not return the group commit's connection to the pool")
 
 
 def _run_batch(connection: RawConnection, batch: list[_Pending]) -> list[tuple[bool, Any]]:
@@ -136,10 +153,11 @@ def _run_batch(connection: RawConnection, batch: list[_Pending]) -> list[tuple[b
     return outcomes
 
 
-def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.cancelled():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+def _settle_all(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in settled:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
