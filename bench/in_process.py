@@ -1,7 +1,7 @@
 """CPU per request of the hot endpoints, in process: no HTTP server, no load generator, so the
 figure is the application's own cost (what `bench/load.py` measures adds uvicorn and wrk).
 
-    .venv/bin/python -m bench.in_process [--requests 1000] [--profile lesson]
+    .venv/bin/python -m bench.in_process [--requests 1000] [--profile lesson] [--postgres]
 
 It builds the real app on a fresh SQLite database with the bundled curriculum, signs a
 trainee in, enrols them and issues their certificate, then calls the ASGI app directly, one
@@ -9,6 +9,8 @@ request after another, and prints `time.process_time` per request for the signed
 page, a progress write through the API (bearer-less: the session cookie and CSRF header), a
 verification through the API and the `/verify/<id>` page, and the bare FastAPI reference app
 (bench/bare_app.py). `--profile NAME` prints cProfile's top functions for one endpoint.
+`--postgres` runs PeerPath on a fresh database of the local PostgreSQL server instead (the
+figure is then this process's CPU only: the database server's work is not in it).
 """
 
 from __future__ import annotations
@@ -34,7 +36,15 @@ from sqlalchemy import create_engine
 from app.config import Settings
 from app.store.migrate import upgrade
 from app.web import create_app
-from bench.harness import PASSWORD, ROOT, SECRET_KEY, certificate_and_verifier_key, csrf_token
+from bench.harness import (
+    PASSWORD,
+    ROOT,
+    SECRET_KEY,
+    certificate_and_verifier_key,
+    csrf_token,
+    drop_postgres_database,
+    fresh_postgres_database,
+)
 
 Scope = dict[str, Any]
 
@@ -83,8 +93,8 @@ async def _call(app: Any, scope: Scope, body: bytes = b"") -> int:
 Request = Callable[[], tuple[Scope, bytes]]
 
 
-def peerpath_requests(folder: Path) -> tuple[FastAPI, dict[str, Request]]:
-    url = f"sqlite:///{folder}/peerpath.db"
+def peerpath_requests(folder: Path, url: str | None = None) -> tuple[FastAPI, dict[str, Request]]:
+    url = url or f"sqlite:///{folder}/peerpath.db"
     engine = create_engine(url)
     with engine.connect() as connection:
         upgrade(connection)
@@ -175,7 +185,16 @@ async def measure(app: Any, request: Request, count: int, profile: bool) -> tupl
 
 async def run(options: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="peerpath-in-process-"))
-    app, requests = peerpath_requests(folder)
+    url = fresh_postgres_database() if options.postgres else None
+    try:
+        await _run(options, folder, url)
+    finally:
+        if url:
+            drop_postgres_database(url)
+
+
+async def _run(options: argparse.Namespace, folder: Path, url: str | None) -> None:
+    app, requests = peerpath_requests(folder, url)
     bare, reference = bare_requests(folder)
     print(f"{'endpoint':24} {'status':>6} {'ms CPU/request':>15}")
     async with app.router.lifespan_context(app):
@@ -191,6 +210,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000, help="requests per endpoint")
     parser.add_argument("--profile", default="", help="an endpoint's name to profile")
+    parser.add_argument("--postgres", action="store_true", help="PeerPath on PostgreSQL")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -7,6 +7,7 @@ a busy timeout, and explicit transactions (the pysqlite driver's own are unrelia
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
@@ -39,6 +41,38 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         connection.exec_driver_sql(begin)
 
     return engine
+
+
+# A pooled PostgreSQL connection that sat unused this long is checked with a round trip before
+# use (it may have been closed by a server restart or a firewall meanwhile).
+IDLE_PING_AFTER = 1.0  # seconds
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling without a round trip per checkout.
+
+    `pool_pre_ping` pings on every checkout: under load that is a round trip more for every
+    unit of work. A connection in steady use proves itself alive by being used; so only one
+    that was idle for `IDLE_PING_AFTER` seconds is pinged, and if the ping fails the pool
+    replaces it (raising `DisconnectionError` from a checkout listener makes the pool retry
+    with a new connection). A restart of the server takes longer than that, so a connection
+    that lived through one is always checked; one that breaks while in use fails its unit of
+    work, as it would with `pool_pre_ping`.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_AFTER:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("the pooled connection is gone") from error
 
 
 @dataclass
@@ -92,6 +126,6 @@ def connect(settings: Settings) -> Database:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
     )
+    _ping_when_idle(engine)
     return Database(reader=engine, writer=engine)
