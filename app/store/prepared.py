@@ -146,6 +146,26 @@ def raw_connection_of(session: Connectable) -> RawConnection:
 
 
 @contextmanager
+def writing(engine: Engine) -> Iterator[RawConnection]:
+    """A writing transaction on a pooled DB-API connection: committed when the block ends,
+    rolled back if it raises (for work that needs no ORM session)."""
+    pooled = engine.raw_connection()
+    try:
+        dbapi: Any = pooled.dbapi_connection
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # autocommit mode (see db.py): take the write lock at once
+            dbapi.execute("BEGIN IMMEDIATE")
+        try:
+            yield RawConnection(dbapi, engine.dialect)
+        except BaseException:
+            dbapi.execute("ROLLBACK") if sqlite else dbapi.rollback()
+            raise
+        dbapi.execute("COMMIT") if sqlite else dbapi.commit()
+    finally:
+        pooled.close()  # after a failed COMMIT the pool rolls back what is left
+
+
+@contextmanager
 def reading(engine: Engine) -> Iterator[RawConnection]:
     """A read-only transaction on a pooled DB-API connection (one consistent snapshot)."""
     pooled = engine.raw_connection()

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from app.config import Settings
 from app.store import Database
 from app.store.groupcommit import GroupCommitter
-from app.store.prepared import Connectable, RawConnection, reading
+from app.store.prepared import Connectable, RawConnection, reading, writing
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -113,8 +113,9 @@ async def write_unit(request: Request, work: Callable[[Connectable], T]) -> T:
     """Run `work` in a writing transaction; returns once that transaction is committed.
 
     On SQLite the work joins the process's group commit (one transaction and one fsync for
-    every write waiting at that moment) and gets the DB-API connection; elsewhere it runs in
-    a transaction of its own, with a session. Either way it writes with prepared statements.
+    every write waiting at that moment); elsewhere it runs in a transaction of its own, in a
+    worker thread behind the pool's gate. Either way it gets the DB-API connection and writes
+    with prepared statements.
     """
     committer: GroupCommitter | None = getattr(request.app.state, "committer", None)
     if committer is not None:
@@ -122,8 +123,8 @@ async def write_unit(request: Request, work: Callable[[Connectable], T]) -> T:
     database: Database = request.app.state.database
 
     def run() -> T:
-        with database.unit_of_work(write=True) as session:
-            return work(session)
+        with writing(database.writer) as connection:
+            return work(connection)
 
     async with _gate(request, write=True):
         return await run_in_threadpool(run)

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.config import Settings
 from app.store import Database, connect
 from app.store.accounts import User, UserSession
-from app.store.prepared import Prepared, raw_connection_of, reading
+from app.store.prepared import Prepared, raw_connection_of, reading, writing
 
 SESSION_OF = Prepared(
     select(UserSession.user_id, UserSession.kind, UserSession.expires_at).where(
@@ -131,6 +131,19 @@ def test_reading_leaves_nothing_behind(database: Database) -> None:
         RENAME.run(connection, user=user_id, name="Changed while reading")
     with database.unit_of_work(write=False) as session:
         assert session.get(User, user_id).display_name == "Pat"  # type: ignore[union-attr]
+
+
+def test_writing_commits_at_the_end_and_keeps_nothing_of_a_failure(database: Database) -> None:
+    user_id = _user_with_session(database, datetime(2031, 1, 1, tzinfo=UTC))
+    with pytest.raises(RuntimeError), writing(database.writer) as connection:
+        RENAME.run(connection, user=user_id, name="Half done")
+        raise RuntimeError("the request failed after its first write")
+    with database.unit_of_work(write=False) as session:
+        assert session.get(User, user_id).display_name == "Pat"  # type: ignore[union-attr]
+    with writing(database.writer) as connection:
+        RENAME.run(connection, user=user_id, name="Renamed")
+    with database.unit_of_work(write=False) as session:
+        assert session.get(User, user_id).display_name == "Renamed"  # type: ignore[union-attr]
 
 
 def test_a_column_default_computed_in_python_must_be_given(database: Database) -> None:
