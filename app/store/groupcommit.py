@@ -17,12 +17,19 @@ as done.
 
 Jobs run on the writer thread one after another, so they must be short and only touch the
 database: compute and render outside, write inside.
+
+With several server processes on one database file, their writer threads take turns through
+an advisory lock on a file beside it (`<database>-writers.lock`, `flock`) before `BEGIN
+IMMEDIATE`. Without it they would meet at SQLite's own lock, whose busy handler polls with
+sleeps of up to 100 ms: the process that just committed usually wins again, and the other's
+writes wait for seconds. A blocked `flock` is woken as soon as the holder lets go.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -31,6 +38,11 @@ from typing import Any, TypeVar
 
 from app.store.db import Database
 from app.store.prepared import RawConnection
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: one server process per database file
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("peerpath.store")
 
@@ -60,6 +72,7 @@ class GroupCommitter:
             raise ValueError("group commit is for SQLite's single writer")
         self.database = database
         self.max_batch = max_batch
+        self._turns = _writers_lock(database.writer.url.database)
         self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
         # The writer thread's own connection, kept between batches (checking one out of the
         # pool and back costs a rollback each time); given back after a failed batch.
@@ -78,6 +91,8 @@ class GroupCommitter:
         """Finish the jobs already queued, then stop the thread."""
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
+        if self._turns is not None:
+            os.close(self._turns)
 
     def _run(self) -> None:
         while True:
@@ -107,7 +122,14 @@ class GroupCommitter:
             if self._pooled is None:
                 self._pooled = engine.raw_connection()
             connection = RawConnection(self._pooled.dbapi_connection, engine.dialect)
-            outcomes = _run_batch(connection, batch)
+            if self._turns is None:
+                outcomes = _run_batch(connection, batch)
+            else:
+                fcntl.flock(self._turns, fcntl.LOCK_EX)  # this process's turn to write
+                try:
+                    outcomes = _run_batch(connection, batch)
+                finally:
+                    fcntl.flock(self._turns, fcntl.LOCK_UN)
         except Exception as error:
             log.exception("a group commit of %d writes failed; none was saved", len(batch))
             self._give_back()
@@ -129,6 +151,14 @@ class GroupCommitter:
                 pooled.close()
             except Exception:
                 log.exception("could not return the group commit's connection to the pool")
+
+
+def _writers_lock(database: str | None) -> int | None:
+    """The open lock file the writer threads of every process on this database take turns
+    with; None for a database in memory (one process) or without `flock`."""
+    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.open(f"{database}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
 def _run_batch(connection: RawConnection, batch: list[_Pending]) -> list[tuple[bool, Any]]:

@@ -4,6 +4,8 @@ outcome, and nobody hears "saved" for a write that was not committed."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import threading
 from collections.abc import Callable, Iterator
 
@@ -172,3 +174,31 @@ def test_a_commit_that_fails_fails_every_write_in_it(
     assert _count(database) == 0
     assert asyncio.run(writer.run(_add_release(3))) == 3  # the next batch is not affected
     assert _count(database) == 1
+
+
+def test_server_processes_on_one_file_take_turns_to_write(settings: Settings) -> None:
+    """A second process's writer (here: a second database and committer on the same file)
+    waits for its turn at the writers' lock file, then commits; every write of both lands."""
+    first, second = connect(settings), connect(settings)
+    writers = [GroupCommitter(first), GroupCommitter(second)]
+    path = f"{first.writer.url.database}-writers.lock"
+    turn = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(turn, fcntl.LOCK_EX)  # another process is writing
+
+        async def while_the_other_writes() -> list[int]:
+            pending = [asyncio.ensure_future(w.run(_add_release(n))) for n, w in enumerate(writers)]
+            await asyncio.sleep(0.3)
+            assert not any(p.done() for p in pending) and _count(first) == 0  # they wait
+            fcntl.flock(turn, fcntl.LOCK_UN)
+            more = [writers[n % 2].run(_add_release(n)) for n in range(2, 40)]
+            return await asyncio.gather(*pending, *more)
+
+        assert sorted(asyncio.run(while_the_other_writes())) == list(range(40))
+        assert _count(second) == 40
+    finally:
+        os.close(turn)
+        for writer in writers:
+            writer.close()
+        first.dispose()
+        second.dispose()
