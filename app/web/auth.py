@@ -304,10 +304,13 @@ def _auth_context(request: Request) -> dict[str, Any]:
         with request.app.state.database.unit_of_work(write=False) as db:
             caller(request, db)
     found: Caller | None = state["caller"]
+    field: list[Markup] = []  # made on the first call: a page's forms all carry the same token
 
     def csrf_input() -> Markup:
-        token = _expected_csrf(request, found) or ""
-        return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+        if not field:
+            token = _expected_csrf(request, found) or ""
+            field.append(Markup('<input type="hidden" name="csrf_token" value="{}">').format(token))
+        return field[0]
 
     return {"current_user": found.view if found else None, "csrf_input": csrf_input}
 

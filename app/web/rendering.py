@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from functools import cache
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from babel.support import NullTranslations, Translations
 from fastapi import Request
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, Template, pass_context, pass_eval_context
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context
+from markupsafe import Markup
+from starlette.datastructures import URL, URLPath
 from starlette.responses import HTMLResponse
 
 HERE = Path(__file__).parent
@@ -35,6 +40,60 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
     return translations_for(_ui_language.get()).ngettext(singular, plural, n)
 
 
+# (language, message) -> the translated string as a template shows it. Bounded, because a
+# template may translate a value (a status word) rather than a literal.
+_ui_strings: dict[tuple[str, str], str] = {}
+_MAX_UI_STRINGS = 10_000
+
+
+@pass_eval_context
+def _translate(eval_ctx: EvalContext, message: str, /, **variables: Any) -> str:
+    """`_()` and `gettext()` in templates: Jinja's newstyle gettext (Markup when autoescaping,
+    always %-formatted with the variables), kept per language for strings without variables,
+    which are most of a page's ~20 UI strings."""
+    if variables or not eval_ctx.autoescape or type(message) is not str:
+        translated = _gettext(message)
+        if eval_ctx.autoescape:
+            translated = _trusted(translated)
+        return translated % variables
+    key = (_ui_language.get(), message)
+    shown = _ui_strings.get(key)
+    if shown is None:
+        shown = _trusted(translations_for(key[0]).gettext(message)) % {}
+        if len(_ui_strings) < _MAX_UI_STRINGS:
+            _ui_strings[key] = shown
+    return shown
+
+
+def _trusted(translated: str) -> Markup:
+    # The templates' own strings and their translations are markup, as Jinja's newstyle
+    # gettext treats them; values put into them are escaped by Markup's `%`.
+    return Markup(translated)  # noqa: S704
+
+
+# Each app's route paths by name and parameters: routes do not change while the app runs, so
+# templates need not walk every route for the stylesheet on every page.
+_url_paths: WeakKeyDictionary[Any, dict[tuple[str, tuple[tuple[str, Any], ...]], URLPath]] = (
+    WeakKeyDictionary()
+)
+
+
+@pass_context
+def _url_for(context: Context, name: str, /, **path_params: Any) -> URL:
+    """Starlette's `request.url_for` for templates (an absolute URL under the app's root path)."""
+    request: Request = context["request"]
+    app = request.scope.get("app")
+    provider = request.scope.get("router") or app
+    if app is None or (provider is not app and provider is not app.router):
+        return request.url_for(name, **path_params)  # the app mounted inside another
+    paths = _url_paths.setdefault(app, {})
+    key = (name, tuple(sorted(path_params.items())))
+    path = paths.get(key)
+    if path is None:
+        path = paths[key] = app.url_path_for(name, **path_params)
+    return path.make_absolute_url(base_url=request.base_url)
+
+
 _environment = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=True,
@@ -44,7 +103,12 @@ _environment = Environment(
     auto_reload=False,
 )
 _environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-templates = Jinja2Templates(env=_environment)
+_environment.globals.update({"_": _translate, "gettext": _translate, "url_for": _url_for})
+
+
+@cache
+def _template(name: str) -> Template:
+    return _environment.get_template(name)
 
 
 def ui_language(request: Request) -> str:
@@ -60,11 +124,16 @@ def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     """Render a page template for this request (never cached: pages can hold personal data)."""
-    _ui_language.set(ui_language(request))
-    values: dict[str, Any] = {"ui_lang": _ui_language.get(), "settings": request.app.state.settings}
+    language = ui_language(request)
+    _ui_language.set(language)
+    values: dict[str, Any] = {
+        "request": request,
+        "ui_lang": language,
+        "settings": request.app.state.settings,
+    }
     for provider in request.app.state.context_providers:
         values.update(provider(request))
     values.update(context or {})
-    response = templates.TemplateResponse(request, template, values, status_code=status_code)
-    response.headers.setdefault("Cache-Control", "no-store")
+    response = HTMLResponse(_template(template).render(values), status_code=status_code)
+    response.raw_headers.append((b"cache-control", b"no-store"))
     return response

@@ -1,0 +1,56 @@
+"""Rendering a page: UI strings translated as Jinja's newstyle gettext does, one CSRF token for
+every form of a page, the stylesheet where the app is served, and never cached."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.web import create_app
+from app.web.rendering import _environment
+from tests.journeys import FIRST_LESSON, PROGRAMME, complete, enrol, register
+
+LESSON = f"/learn/{PROGRAMME}/{FIRST_LESSON[0]}/{FIRST_LESSON[1]}"
+_TOKENS = re.compile(r'name="csrf_token" value="([0-9a-f]*)"')
+_STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
+
+
+def test_ui_strings_are_markup_formatted_with_escaped_values_every_time() -> None:
+    template = _environment.from_string(
+        '{{ _("Sign in") }}|{{ _("100%% private") }}|{{ _("Hello %(name)s", name=who) }}'
+        '|{{ gettext("Sign in") }}|{{ _(word) }}'
+        '{% autoescape false %}|{{ _("<b>%(name)s</b>", name=who) }}{% endautoescape %}'
+    )
+    expected = "Sign in|100% private|Hello &lt;i&gt;|Sign in|3|<b><i></b>"
+    for _ in range(2):  # the second time from the kept strings
+        assert template.render(who="<i>", word=3) == expected
+
+
+def test_every_form_on_a_lesson_page_carries_the_one_token_that_works(
+    client: TestClient,
+) -> None:
+    register(client)
+    enrol(client)
+    page = client.get(LESSON)
+    tokens = _TOKENS.findall(page.text)
+    assert len(tokens) == 3 and len(set(tokens)) == 1 and tokens[0]  # sign out, reflect, done
+    assert page.headers["cache-control"] == "no-store"
+    assert complete(client, *FIRST_LESSON).status_code == 303
+
+
+def test_the_stylesheet_is_linked_under_the_apps_root_path_and_host(settings: Settings) -> None:
+    app = create_app(settings)
+    with TestClient(app, root_path="/peerpath") as mounted:
+        page = mounted.get("/login")
+        assert _STYLESHEET.findall(page.text) == ["http://testserver/peerpath/static/style.css"]
+    with TestClient(app, base_url="https://learn.example.org") as client:
+        page = client.get("/login")
+        assert _STYLESHEET.findall(page.text) == ["https://learn.example.org/static/style.css"]
+        assert page.headers["cache-control"] == "no-store"
+
+
+def test_the_stylesheet_link_is_served(client: TestClient) -> None:
+    href = _STYLESHEET.findall(client.get("/login").text)[0]
+    assert client.get(href).status_code == 200
