@@ -12,6 +12,7 @@ capped at `VISIT_CAP` so a phone left open overnight counts as one visit's worth
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -85,6 +86,15 @@ class Progress:
         return next(m for m in self.modules if m.module.id == module_id)
 
 
+@dataclass(frozen=True)
+class LessonStanding:
+    """What a lesson page needs of a trainee's progress: whether they completed the lesson,
+    and the modules its module still waits for (as `Progress` says, for less work)."""
+
+    done: bool
+    waiting_for: list[CompiledModule]
+
+
 _ROWS = Prepared(
     select(
         LessonProgress.module_id,
@@ -92,6 +102,12 @@ _ROWS = Prepared(
         LessonProgress.completed_at,
         LessonProgress.seconds_spent,
     ).where(LessonProgress.enrolment_id == bindparam("enrolment"))
+)
+_COMPLETED = Prepared(
+    select(LessonProgress.module_id, LessonProgress.lesson_id).where(
+        LessonProgress.enrolment_id == bindparam("enrolment"),
+        LessonProgress.completed_at.is_not(None),
+    )
 )
 _WHERE = select(
     Enrolment.position_module_id, Enrolment.position_lesson_id, Enrolment.position_at
@@ -115,15 +131,9 @@ def progress_of(
     position: tuple[str | None, str | None] | None,
 ) -> Progress:
     """Progress from the stored rows: (module_id, lesson_id, completed_at, seconds_spent)."""
-    completed = frozenset(
-        (module_id, lesson_id)
-        for module_id, lesson_id, completed_at, _ in rows
-        if completed_at is not None and release.has_lesson(module_id, lesson_id)
-    )
+    completed = _completed_in(release, (row[:2] for row in rows if row[2] is not None))
     done_in = Counter(module_id for module_id, _ in completed)
-    finished_modules = {
-        m.id for m in release.modules if m.lessons and done_in[m.id] == len(m.lessons)
-    }
+    finished_modules = _finished_modules(release, done_in)
     modules: list[ModuleProgress] = []
     for module in release.modules:
         done, total = done_in[module.id], len(module.lessons)
@@ -159,6 +169,45 @@ def progress_of(
         resume=resume or next_lesson,
         next_lesson=next_lesson,
     )
+
+
+def lesson_standing(
+    session: Connectable,
+    enrolment: HasId,
+    release: Release,
+    module: CompiledModule,
+    lesson_id: str,
+) -> LessonStanding:
+    """Where a trainee stands on one lesson of their release, from the lessons they completed
+    (one query; not the whole programme's progress, nor where they are)."""
+    rows = _COMPLETED.rows(raw_connection_of(session), enrolment=enrolment.id)
+    return standing_of(release, module, lesson_id, rows)
+
+
+def standing_of(
+    release: Release, module: CompiledModule, lesson_id: str, completed_keys: Iterable[Any]
+) -> LessonStanding:
+    """A lesson's standing, from the (module_id, lesson_id) of every lesson completed."""
+    completed = _completed_in(release, completed_keys)
+    waiting_for = []
+    if module.prerequisites:
+        done_in = Counter(module_id for module_id, _ in completed)
+        finished = _finished_modules(release, done_in)
+        waiting_for = _unfinished_prerequisites(release, module, finished)
+    return LessonStanding((module.id, lesson_id) in completed, waiting_for)
+
+
+def _completed_in(release: Release, keys: Iterable[Any]) -> frozenset[LessonKey]:
+    """The release's lessons among these completed ones (others belong to another release)."""
+    return frozenset(
+        (module_id, lesson_id)
+        for module_id, lesson_id in keys
+        if release.has_lesson(module_id, lesson_id)
+    )
+
+
+def _finished_modules(release: Release, done_in: Counter[str]) -> set[str]:
+    return {m.id for m in release.modules if m.lessons and done_in[m.id] == len(m.lessons)}
 
 
 def _unfinished_prerequisites(

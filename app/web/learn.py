@@ -20,7 +20,8 @@ from app.catalog import (
     release_of,
 )
 from app.compiler import CompiledLesson, CompiledModule, Release
-from app.learning import EnrolledIn, EnrolmentError, Progress
+from app.learning import EnrolledIn, EnrolmentError
+from app.learning.progress import lesson_standing
 from app.store.accounts import User
 from app.store.learning import Enrolment
 from app.store.prepared import Connectable, HasId, RawConnection
@@ -233,16 +234,15 @@ def module_page(
 
 
 def _locked_page(
-    request: Request, release: Release, progress: Progress, module_id: str
+    request: Request, release: Release, module: CompiledModule, waiting_for: list[CompiledModule]
 ) -> Response:
-    module_progress = progress.module_progress(module_id)
     return render(
         request,
         "locked.html",
         {
             "release": release,
-            "module": module_progress.module,
-            "waiting_for": module_progress.waiting_for,
+            "module": module,
+            "waiting_for": waiting_for,
             "lang": _language(request, release),
         },
         status_code=403,
@@ -263,10 +263,10 @@ async def lesson_page(request: Request, programme: str, module_id: str, lesson_i
             return RedirectResponse(f"/learn/{programme}?enrol_first=1", status_code=303), None
         release = enrolment.release
         module, lesson = _lesson(release, module_id, lesson_id)
-        progress = learning.load_progress(db, enrolment, release)
-        if progress.module_progress(module_id).locked:
-            return _locked_page(request, release, progress, module_id), None
-        response = _lesson_response(request, db, enrolment, release, progress, module, lesson)
+        standing = lesson_standing(db, enrolment, release, module, lesson.id)
+        if standing.waiting_for:
+            return _locked_page(request, release, module, standing.waiting_for), None
+        response = _lesson_response(request, db, enrolment, release, standing.done, module, lesson)
         return response, enrolment
 
     response, visited = await read_unit(request, page)
@@ -283,7 +283,7 @@ def _lesson_response(
     db: Connectable,
     enrolment: HasId,
     release: Release,
-    progress: Progress,
+    done: bool,
     module: CompiledModule,
     lesson: CompiledLesson,
     *,
@@ -303,7 +303,7 @@ def _lesson_response(
             "lang": _language(request, release),
             "previous": order[here - 1] if here > 0 else None,
             "next": order[here + 1] if here + 1 < len(order) else None,
-            "done": (module.id, lesson.id) in progress.completed,
+            "done": done,
             "reflections": learning.reflections_for_lesson(db, enrolment, module.id, lesson.id),
             "saved": request.query_params.get("saved", ""),
             "errors": errors or {},
@@ -368,13 +368,12 @@ def save_reflection(
         )
     except learning.ReflectionTooLong as error:
         # Shown again with their text, so nothing they wrote is lost.
-        progress = learning.load_progress(db, enrolment, release)
         return _lesson_response(
             request,
             db,
             enrolment,
             release,
-            progress,
+            lesson_standing(db, enrolment, release, module, lesson.id).done,
             module,
             lesson,
             errors={prompt_id: str(error)},
