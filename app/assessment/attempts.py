@@ -307,14 +307,15 @@ def _finalise(session: Session, attempt: Attempt, how: str, now: datetime) -> No
 
 def feedback_record(item: ItemScore) -> dict[str, Any]:
     """The listening feedback stored for a free-text reply (shown to the trainee and trainer)."""
-    assert item.listening is not None
+    listening = item.listening
+    assert listening is not None
     return {
         "message": item.explanation,
-        "skills": list(item.listening.skills_found),
-        "roadblocks": list(item.listening.roadblocks_found),
+        "skills": list(listening.skills_found),
+        "roadblocks": list(listening.roadblocks_found),
         "detections": [
-            {"category": d.category, "phrase": d.phrase, "rule": d.rule}
-            for d in item.listening.detections
+            {"category": category, "phrase": phrase, "rule": rule}
+            for category, phrase, rule in listening.detections
         ],
     }
 

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from app.scoring.answers import (
+    MAX_FREE_TEXT_CHARS,
     Answer,
     AnswerError,
     FreeTextAnswer,
@@ -111,18 +112,19 @@ def score_attempt(
         unknown = next(i for i in answers if i not in {item.id for item, _ in planned})
         raise AnswerError(unknown, "this item is not part of the attempt")
     markers = _markers(assessment)
-    scores = [
-        markers[item.id].score(parse_answer(item, answers.get(item.id))) for item, _ in planned
-    ]
+    get = answers.get
+    scores = [markers[item.id].mark(get(item.id)) for item, _ in planned]
     points = 0.0
     max_points = 0.0
     by_competency: dict[str, list[float]] = {}
     for s in scores:
         points += s.points
-        max_points += s.max_points
-        if s.max_points and s.competency:
-            got, out_of = by_competency.setdefault(s.competency, [0.0, 0.0])
-            by_competency[s.competency] = [got + s.points, out_of + s.max_points]
+        if s.max_points:
+            max_points += s.max_points
+            if s.competency:
+                totals = by_competency.setdefault(s.competency, [0.0, 0.0])
+                totals[0] += s.points
+                totals[1] += s.max_points
     formative = max_points == 0
     fraction = points / max_points if max_points else 0.0
     passed = (
@@ -169,104 +171,163 @@ def _closeness(total_gap: int, options: int) -> tuple[float, str]:
 # A marker scores one item. It is built once per item definition (definitions are immutable
 # and live as long as their release) with everything that does not depend on the answer:
 # the key, and the scores and sentences of every outcome that can be listed in advance.
+#
+# `mark` parses and scores a raw answer in one step. Each marker recognises the usual
+# well-formed answer itself (a plain dict with a known option id, a list of distinct known
+# ids, ratings 1-4 as ints, a string) and hands everything else to `parse_answer` and
+# `score`, which validate and explain; both ways give the same ItemScore (a test checks this
+# on random answers). Results are built with every field passed by position, because keyword
+# arguments and the default factories cost more than the rest of a single-choice item.
+
+_NO_MAPPING: Mapping[str, Any] = MappingProxyType({})
 
 
 class _Marker:
+    item: QuestionItem
+
     def score(self, answer: Answer | None) -> ItemScore:
         raise NotImplementedError
+
+    def mark(self, raw: Mapping[str, object] | None) -> ItemScore:
+        """Score a raw answer; the same as `score(parse_answer(item, raw))`."""
+        return self.score(parse_answer(self.item, raw))
 
 
 class _SingleChoice(_Marker):
     def __init__(self, item: SingleChoiceItem, competency: str | None) -> None:
         self.item = item
-        self.competency = competency
-        self.correct = correct = next(o.id for o in item.options if o.correct)
-        self.unanswered = f"Not answered. The correct answer is {correct}."
+        correct = next(o.id for o in item.options if o.correct)
+        key = (correct,)
+
+        def result(points: float, answered: bool, text: str) -> tuple[Any, ...]:
+            return (item.id, item.type, competency, points, 1.0, answered, text, key,
+                    _NO_MAPPING, _NO_MAPPING, item.feedback, None, None)  # fmt: skip
+
+        # ItemScore's fields for each option chosen, and for no answer.
         self.by_option = {
-            o.id: (1.0, f"Correct: {correct}. 1 of 1 point.")
+            o.id: result(1.0, True, f"Correct: {correct}. 1 of 1 point.")
             if o.id == correct
-            else (0.0, f"You chose {o.id}; the correct answer is {correct}. 0 of 1 point.")
+            else result(
+                0.0, True, f"You chose {o.id}; the correct answer is {correct}. 0 of 1 point."
+            )
             for o in item.options
         }
+        self.unanswered = result(0.0, False, f"Not answered. The correct answer is {correct}.")
+
+    def mark(self, raw: Mapping[str, object] | None) -> ItemScore:
+        if type(raw) is dict and len(raw) == 1:
+            option = raw.get("option")
+            if type(option) is str and option in self.by_option:
+                return ItemScore(*self.by_option[option])
+        return super().mark(raw)
 
     def score(self, answer: Answer | None) -> ItemScore:
         if isinstance(answer, SingleChoiceAnswer):
-            points, text = self.by_option[answer.option]
-        else:
-            points, text = 0.0, self.unanswered
-        item = self.item
-        return ItemScore(
-            item.id, item.type, self.competency, points, 1.0, answer is not None, text,
-            correct_options=(self.correct,), feedback=item.feedback,
-        )  # fmt: skip
+            return ItemScore(*self.by_option[answer.option])
+        fields = self.unanswered
+        if answer is not None:  # an answer of another type: answered, but no credit
+            fields = (*fields[:5], True, *fields[6:])
+        return ItemScore(*fields)
 
 
 class _TrueFalse(_Marker):
     def __init__(self, item: TrueFalseItem, competency: str | None) -> None:
         self.item = item
-        self.competency = competency
-        self.key = key = "true" if item.answer else "false"
-        self.unanswered = f"Not answered. The statement is {key}."
-        self.by_value = {
-            value: (1.0, f"Correct: the statement is {key}. 1 of 1 point.")
-            if value == item.answer
-            else (
-                0.0,
-                f"You answered {'true' if value else 'false'}; the statement is {key}. "
-                f"0 of 1 point.",
+        key = "true" if item.answer else "false"
+
+        def result(points: float, answered: bool, text: str) -> tuple[Any, ...]:
+            return (item.id, item.type, competency, points, 1.0, answered, text, (key,),
+                    _NO_MAPPING, _NO_MAPPING, item.feedback, None, None)  # fmt: skip
+
+        # ItemScore's fields for each answer, found by value or by its usual spelling.
+        self.by_value: dict[bool | str, tuple[Any, ...]] = {}
+        for value in (True, False):
+            self.by_value[value] = self.by_value["true" if value else "false"] = (
+                result(1.0, True, f"Correct: the statement is {key}. 1 of 1 point.")
+                if value == item.answer
+                else result(
+                    0.0,
+                    True,
+                    f"You answered {'true' if value else 'false'}; the statement is {key}. "
+                    f"0 of 1 point.",
+                )
             )
-            for value in (True, False)
-        }
+        self.unanswered = result(0.0, False, f"Not answered. The statement is {key}.")
+
+    def mark(self, raw: Mapping[str, object] | None) -> ItemScore:
+        if type(raw) is dict and len(raw) == 1:
+            value = raw.get("value")
+            # Checked by type first: 1 and 0 would find True and False in a dict.
+            if (type(value) is bool or type(value) is str) and value in self.by_value:
+                return ItemScore(*self.by_value[value])
+        return super().mark(raw)
 
     def score(self, answer: Answer | None) -> ItemScore:
         if isinstance(answer, TrueFalseAnswer):
-            points, text = self.by_value[answer.value]
-        else:
-            points, text = 0.0, self.unanswered
-        item = self.item
-        return ItemScore(
-            item.id, item.type, self.competency, points, 1.0, answer is not None, text,
-            correct_options=(self.key,), feedback=item.feedback,
-        )  # fmt: skip
+            return ItemScore(*self.by_value[answer.value])
+        fields = self.unanswered
+        if answer is not None:
+            fields = (*fields[:5], True, *fields[6:])
+        return ItemScore(*fields)
 
 
 class _MultipleResponse(_Marker):
     def __init__(self, item: MultipleResponseItem, competency: str | None) -> None:
         self.item = item
         self.competency = competency
+        self.known = frozenset(o.id for o in item.options)
         self.correct = tuple(sorted(o.id for o in item.options if o.correct))
         self.correct_set = frozenset(self.correct)
         n = len(self.correct)
         listed = _ids(self.correct)
         self.unanswered = f"Not answered. The correct options are {listed}."
-        # Points and the explanation, with {0} and {1} for the chosen ids, for every
-        # count of right and wrong choices.
-        self.outcomes: dict[tuple[int, int], tuple[float, str]] = {}
+        # Points and the explanation, in three pieces to put the right and the wrong choices
+        # between, for every count of right and wrong choices.
+        self.outcomes: dict[tuple[int, int], tuple[float, str, str, str]] = {}
         for right in range(n + 1):
             for wrong in range(len(item.options) - n + 1):
                 points = max(0.0, (right - wrong) / n)
                 self.outcomes[right, wrong] = (
                     points,
-                    f"You chose {right} of the {n} correct options ({{0}}) "
-                    f"and {wrong} that {'is' if wrong == 1 else 'are'} not correct "
-                    f"({{1}}). Each wrong choice cancels a right one: "
+                    f"You chose {right} of the {n} correct options (",
+                    f") and {wrong} that {'is' if wrong == 1 else 'are'} not correct (",
+                    f"). Each wrong choice cancels a right one: "
                     f"max(0, ({right} − {wrong}) / {n}) = {_num(points)} of 1 point. "
                     f"The correct options are {listed}.",
                 )
 
+    def mark(self, raw: Mapping[str, object] | None) -> ItemScore:
+        if type(raw) is dict and len(raw) == 1:
+            options = raw.get("options")
+            if type(options) is list and options:
+                try:
+                    chosen = frozenset(options)
+                except TypeError:  # something unhashable: parse_answer says what
+                    pass
+                else:
+                    if len(chosen) == len(options) and chosen <= self.known:
+                        return self._chose(chosen)
+        return super().mark(raw)
+
     def score(self, answer: Answer | None) -> ItemScore:
         if isinstance(answer, MultipleResponseAnswer):
-            right = answer.options & self.correct_set
-            wrong = answer.options - self.correct_set
-            points, text = self.outcomes[len(right), len(wrong)]
-            text = text.format(_ids(right), _ids(wrong))
-        else:
-            points, text = 0.0, self.unanswered
+            return self._chose(answer.options)
         item = self.item
-        return ItemScore(
-            item.id, item.type, self.competency, points, 1.0, answer is not None, text,
-            correct_options=self.correct, feedback=item.feedback,
-        )  # fmt: skip
+        return ItemScore(item.id, item.type, self.competency, 0.0, 1.0, answer is not None,
+                         self.unanswered, self.correct, _NO_MAPPING, _NO_MAPPING, item.feedback,
+                         None, None)  # fmt: skip
+
+    def _chose(self, chosen: frozenset[str]) -> ItemScore:
+        right = chosen & self.correct_set
+        wrong = chosen - self.correct_set
+        points, before, middle, after = self.outcomes[len(right), len(wrong)]
+        item = self.item
+        return ItemScore(item.id, item.type, self.competency, points, 1.0, True,
+                         f"{before}{_ids(right)}{middle}{_ids(wrong)}{after}", self.correct,
+                         _NO_MAPPING, _NO_MAPPING, item.feedback, None, None)  # fmt: skip
+
+
+_RATINGS = frozenset({1, 2, 3, 4})
 
 
 class _SituationalJudgement(_Marker):
@@ -276,10 +337,10 @@ class _SituationalJudgement(_Marker):
         self.ratings = MappingProxyType({o.id: o.rating for o in item.options})
         self.rationales = MappingProxyType({o.id: o.rationale for o in item.options})
         self.best = best = next(o.id for o in item.options if o.rating == 4)
-        self.pick = item.mode in ("pick-best", "both")
-        self.rate = item.mode in ("rate-each", "both")
+        pick = item.mode in ("pick-best", "both")
+        self.rate = rate = item.mode in ("rate-each", "both")
         # What choosing each option as best earns, and the sentences that say so.
-        self.picked: dict[str | None, tuple[float, str]] = {
+        picked: dict[str | None, tuple[float, str]] = {
             None: (0.0, f"No best response chosen; the experts' best is {best}.")
         }
         for o, rating in self.ratings.items():
@@ -293,7 +354,7 @@ class _SituationalJudgement(_Marker):
                 )
             if rating == 1:
                 line += f" Experts rated {o} as potentially harmful; read why in the rationale."
-            self.picked[o] = (credit, line)
+            picked[o] = (credit, line)
         # Each option's distance from the expert rating and how it reads, for every rating a
         # trainee can give (None: not rated, counted as 3 apart).
         self.options = tuple(self.ratings)
@@ -306,75 +367,149 @@ class _SituationalJudgement(_Marker):
                     f"{o} you {'-' if given is None else given} / experts {rating}"
                 )
 
-    def score(self, answer: Answer | None) -> ItemScore:
-        sj = answer if isinstance(answer, SituationalJudgementAnswer) else None
-        key = self.ratings
-        parts: list[float] = []
-        lines: list[str] = []
-        if self.pick:
-            credit, line = self.picked[sj.best if sj is not None else None]
-            parts.append(credit)
-            lines.append(line)
-        if self.rate:
-            ratings = sj.ratings if sj is not None else {}
-            if not ratings:
-                parts.append(0.0)
-                lines.append("No options rated.")
-            else:
-                given = list(zip(self.options, map(ratings.get, self.options), strict=True))
-                try:
-                    total = sum(map(self.gaps.__getitem__, given))
-                except KeyError:  # a rating parse_answer refuses
-                    raise AnswerError(self.item.id, "ratings go from 1 to 4") from None
-                closeness, summary = _closeness(total, len(given))
-                parts.append(closeness)
-                line = f"Your ratings ({', '.join(map(self.cells.__getitem__, given))}) {summary}"
-                unrated = [o for o, r in given if r is None]
-                if unrated:
-                    line += f" Unrated options ({_ids(unrated)}) count as 3 apart."
+        def outcome(choice: str | None, total: int | None) -> tuple[float, str]:
+            """Points and explanation for a best choice and the ratings' total gap (None: no
+            ratings); \0 stands for the ratings, \1 for where unrated options are named."""
+            parts: list[float] = []
+            lines: list[str] = []
+            if pick:
+                credit, line = picked[choice]
+                parts.append(credit)
                 lines.append(line)
-        points = sum(parts) / len(parts)
-        if len(parts) == 2:
-            lines.append(f"Mean of the two parts: {_num(points)} of 1 point.")
+            if rate:
+                if total is None:
+                    parts.append(0.0)
+                    lines.append("No options rated.")
+                else:
+                    closeness, summary = _closeness(total, len(self.options))
+                    parts.append(closeness)
+                    lines.append(f"Your ratings (\0) {summary}\1")
+            points = sum(parts) / len(parts)
+            if len(parts) == 2:
+                lines.append(f"Mean of the two parts: {_num(points)} of 1 point.")
+            else:
+                lines.append(f"{_num(points)} of 1 point.")
+            return points, " ".join(lines)
+
+        # Every outcome short of the ratings themselves, by best choice: without ratings
+        # (or when none are asked for), and for each total gap with the text before, between
+        # and after the ratings and the unrated options.
+        self.unrated: dict[str | None, tuple[float, str]] = {c: outcome(c, None) for c in picked}
+        self.rated: dict[tuple[str | None, int], tuple[float, str, str, str]] = {}
+        for choice in picked if rate else ():
+            for total in range(3 * len(self.options) + 1):
+                points, text = outcome(choice, total)
+                head, rest = text.split("\0")
+                summary, tail = rest.split("\1")
+                self.rated[choice, total] = (points, head, summary, tail)
+
+    def mark(self, raw: Mapping[str, object] | None) -> ItemScore:
+        if type(raw) is dict and len(raw) == 2:
+            best = raw.get("best")
+            ratings = raw.get("ratings")
+            if (
+                type(best) is str
+                and best in self.ratings
+                and type(ratings) is dict
+                and ratings
+                and ratings.keys() <= self.ratings.keys()
+                # Whole numbers 1-4 (not True or 2.0, which equal 1 and 2).
+                and {*map(type, ratings.values())} == {int}
+                and _RATINGS.issuperset(ratings.values())
+            ):
+                return self._rated(best, ratings, True)
+        return super().mark(raw)
+
+    def score(self, answer: Answer | None) -> ItemScore:
+        if isinstance(answer, SituationalJudgementAnswer):
+            return self._rated(answer.best, answer.ratings, True)
+        return self._rated(None, None, False)
+
+    def _rated(
+        self, best: str | None, ratings: Mapping[str, int] | None, answered: bool
+    ) -> ItemScore:
+        if not (self.rate and ratings):
+            points, text = self.unrated[best]
         else:
-            lines.append(f"{_num(points)} of 1 point.")
+            values = list(map(ratings.get, self.options))
+            given = list(zip(self.options, values, strict=True))
+            try:
+                total = sum(map(self.gaps.__getitem__, given))
+            except KeyError:  # a rating parse_answer refuses
+                raise AnswerError(self.item.id, "ratings go from 1 to 4") from None
+            points, head, summary, tail = self.rated[best, total]
+            cells = ", ".join(map(self.cells.__getitem__, given))
+            if None in values:
+                unrated = _ids(o for o, r in given if r is None)
+                summary += f" Unrated options ({unrated}) count as 3 apart."
+            text = f"{head}{cells}{summary}{tail}"
         item = self.item
-        return ItemScore(
-            item.id, item.type, self.competency, points, 1.0, sj is not None, " ".join(lines),
-            correct_options=(self.best,), expert_ratings=key,
-            rationales=self.rationales, feedback=item.feedback,
-        )  # fmt: skip
+        return ItemScore(item.id, item.type, self.competency, points, 1.0, answered, text,
+                         (self.best,), self.ratings, self.rationales, item.feedback, None,
+                         None)  # fmt: skip
 
 
 class _FreeText(_Marker):
+    item: FreeTextItem
+
     def __init__(self, item: FreeTextItem, competency: str | None) -> None:
         self.item = item
         self.competency = competency
         self.too_short = f"Try writing a little more: at least {item.min_words} words."
+        # The suggestion for the skills of `look_for` not found, for every set of them found.
+        wanted = frozenset(item.look_for)
+        self.also_try: dict[frozenset[str], str | None] = {}
+        for found in _subsets(wanted):
+            missing = [s for s in item.look_for if s not in found]
+            self.also_try[found] = (
+                f"For this statement, also try: {', '.join(s.replace('-', ' ') for s in missing)}."
+                if missing
+                else None
+            )
+        self.wanted = wanted
+
+    def mark(self, raw: Mapping[str, object] | None) -> ItemScore:
+        if type(raw) is dict and len(raw) == 1:
+            text = raw.get("text")
+            if type(text) is str and len(text) <= MAX_FREE_TEXT_CHARS:
+                text = text.strip()
+                if text:
+                    return self._written(text)
+        return super().mark(raw)
 
     def score(self, answer: Answer | None) -> ItemScore:
+        if isinstance(answer, FreeTextAnswer):
+            return self._written(answer.text)
         item = self.item
-        if not isinstance(answer, FreeTextAnswer):
-            return ItemScore(
-                item.id, item.type, self.competency, 0.0, 0.0, answer is not None,
-                "Not answered. This response is for practice and feedback only; it is not scored.",
-                feedback=item.feedback, model_answer=item.model_answer,
-            )  # fmt: skip
-        listening = analyse_listening(answer.text)
+        return ItemScore(
+            item.id, item.type, self.competency, 0.0, 0.0, answer is not None,
+            "Not answered. This response is for practice and feedback only; it is not scored.",
+            (), _NO_MAPPING, _NO_MAPPING, item.feedback, item.model_answer, None,
+        )  # fmt: skip
+
+    def _written(self, text: str) -> ItemScore:
+        listening = analyse_listening(text)
         lines = [listening.message]
-        if item.min_words and len(answer.text.split()) < item.min_words:
+        min_words = self.item.min_words
+        # At most min_words splits: enough to tell whether there are fewer words than that.
+        if min_words and len(text.split(None, min_words)) < min_words:
             lines.append(self.too_short)
-        found = listening.labels
-        missing = [s for s in item.look_for if s not in found]
-        if missing:
-            lines.append(
-                f"For this statement, also try: {', '.join(s.replace('-', ' ') for s in missing)}."
-            )
+        also_try = self.also_try[listening.labels & self.wanted]
+        if also_try is not None:
+            lines.append(also_try)
         lines.append("This response is for practice and feedback only; it is not scored.")
+        item = self.item
         return ItemScore(
             item.id, item.type, self.competency, 0.0, 0.0, True, " ".join(lines),
-            feedback=item.feedback, model_answer=item.model_answer, listening=listening,
+            (), _NO_MAPPING, _NO_MAPPING, item.feedback, item.model_answer, listening,
         )  # fmt: skip
+
+
+def _subsets(items: frozenset[str]) -> list[frozenset[str]]:
+    subsets = [frozenset[str]()]
+    for item in items:
+        subsets += [s | {item} for s in subsets]
+    return subsets
 
 
 _MARKER_TYPES: dict[str, Callable[[Any, str | None], _Marker]] = {

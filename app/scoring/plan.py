@@ -56,16 +56,15 @@ class AttemptPlan:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AttemptPlan:
+        """A stored plan, read back. Only its shape is checked here: `planned_items` checks
+        every item and option id against the assessment, so they are not converted."""
         try:
             if data["version"] != PLAN_VERSION:
                 raise PlanError(f"unsupported attempt plan version {data['version']!r}")
             # tuple.__new__ skips PlanEntry's Python-level __new__: a plan has dozens of entries
             # and is read on every submission.
             entries = tuple(
-                [
-                    _new_entry(PlanEntry, (str(e["id"]), tuple(map(str, e["options"]))))
-                    for e in data["items"]
-                ]
+                [_new_entry(PlanEntry, (e["id"], tuple(e["options"]))) for e in data["items"]]
             )
             return cls(str(data["assessment_id"]), int(data["seed"]), entries)
         except PlanError:
@@ -116,13 +115,18 @@ def planned_items(
     items = _index(assessment)
     result = []
     for entry in plan.entries:
-        found = items.get(entry.item_id)
+        item_id, order = entry
+        try:
+            found = items.get(item_id)
+            fits = found is not None and len(order) == len(found[1]) and found[1].issuperset(order)
+        except TypeError:  # an unhashable id: a damaged stored plan
+            message = f"not an attempt plan: an entry with ids that are not text: {entry!r}"
+            raise PlanError(message) from None
         if found is None:
-            raise PlanError(f"item {entry.item_id} of this attempt is no longer in the bank")
-        item, ids = found
-        if len(entry.option_order) != len(ids) or not ids.issuperset(entry.option_order):
-            raise PlanError(f"the options of item {item.id} changed since the attempt began")
-        result.append((item, entry))
+            raise PlanError(f"item {item_id} of this attempt is no longer in the bank")
+        if not fits:
+            raise PlanError(f"the options of item {item_id} changed since the attempt began")
+        result.append((found[0], entry))
     return result
 
 

@@ -127,15 +127,18 @@ def test_labelled_set_rejects_unknown_labels() -> None:
 
 def test_keyword_prefilter_never_hides_a_rule_match(examples: list[LabelledExample]) -> None:
     """Each rule runs only when one of its anchor words is present; that must be lossless."""
-    from app.scoring.listening import _COMPILED, _sentences, _words
+    from app.scoring.listening import _CHECK, _CHECK_WORDS, _COMPILED, _sentences, _words
 
     extra = [
         "You'd like them to listen. That's awful. It's like nobody hears you. So, you feel alone?",
         "Can you describe it? Could you share more? Can I ask what happened? Say more about that.",
         "I'd advise you to rest. If I were you I'd go. What worked for me was running.",
         "Everybody gets like that. Lots of people are low in winter. Things will settle.",
+        "Work, sleep, money: have I got that right? Did I miss anything? Is that close?",
+        "Anything I've missed, or am I right? Have I understood? Did I get it? Is that about right?",
     ]
     texts = [e.text for e in examples] + extra
+    checked = 0
     for text in texts:
         for sentence in _sentences(text):
             lower = sentence.lower()
@@ -143,6 +146,10 @@ def test_keyword_prefilter_never_hides_a_rule_match(examples: list[LabelledExamp
             for _, name, pattern, _, anchors in _COMPILED:
                 if pattern.search(lower):
                     assert not anchors.isdisjoint(words), (name, sentence)
+            if _CHECK.search(lower):
+                checked += 1
+                assert not _CHECK_WORDS.isdisjoint(words), ("summary check", sentence)
+    assert checked >= 8
 
 
 @pytest.mark.parametrize(

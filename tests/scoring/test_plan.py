@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from app.scoring import AttemptPlan, PlanEntry, PlanError, draw_attempt, public_item
+from app.scoring import (
+    AttemptPlan,
+    PlanEntry,
+    PlanError,
+    draw_attempt,
+    public_item,
+    score_attempt,
+)
+from app.scoring.plan import planned_items
 from tests.scoring import factories as f
 
 SECRET_FIELDS = {"correct", "answer", "rating", "rationale", "feedback", "model_answer", "look_for"}
@@ -104,6 +112,28 @@ def test_plan_round_trips_through_json() -> None:
 def test_a_broken_stored_plan_is_rejected(stored: dict[str, Any]) -> None:
     with pytest.raises(PlanError):
         AttemptPlan.from_dict(stored)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"id": ["q"], "options": []}, "ids that are not text"),
+        ({"id": "item-1", "options": [["a"], "b", "c", "d", "e"]}, "ids that are not text"),
+        ({"id": 1, "options": []}, "item 1 of this attempt is no longer in the bank"),
+        ({"id": "item-1", "options": [1, 2, 3, 4, 5]}, "options of item item-1 changed"),
+        ({"id": "item-1", "options": ["a", "b", "c", "d"]}, "options of item item-1 changed"),
+    ],
+)
+def test_stored_ids_are_checked_against_the_assessment(entry: Any, message: str) -> None:
+    """from_dict only checks a stored plan's shape; its ids are checked where they are used,
+    and anything that does not fit is a PlanError, never a TypeError."""
+    a = f.assessment(f.bank(3))
+    stored = {"version": 1, "assessment_id": a.id, "seed": 1, "items": [entry]}
+    plan = AttemptPlan.from_dict(stored)
+    with pytest.raises(PlanError, match=message):
+        score_attempt(a, plan, {})
+    with pytest.raises(PlanError, match=message):
+        planned_items(a, plan)
 
 
 def _keys(value: Any) -> set[str]:
