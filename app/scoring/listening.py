@@ -66,6 +66,15 @@ _QUESTION_START = re.compile(
 )
 
 
+# The first a-z word (see _words) of any sentence _QUESTION_START matches: most sentences
+# start with another, and then the regex need not run.
+_QUESTION_FIRST_WORDS = frozenset(
+    b"and so but okay ok right well hmm also what whats how why when where who which do does "
+    b"did are is was were have has had can could would will shall should don dont didn didnt "
+    b"aren arent isn isnt haven havent won wont wouldn wouldnt".split()
+)
+
+
 def _sentences(text: str) -> list[str]:
     if "\u2019" in text or "\u2018" in text:
         text = text.replace("\u2019", "'").replace("\u2018", "'")
@@ -424,14 +433,15 @@ def analyse_listening(text: str) -> ListeningFeedback:
         source = sentence if len(lower) == len(sentence) else lower
         is_ascii = lower.isascii()
         table = _ASCII_RULES if is_ascii else _UNICODE_RULES
-        if _QUESTION_START.match(lower):
+        words = _words(lower)
+        if words and words[0] in _QUESTION_FIRST_WORDS and _QUESTION_START.match(lower):
             is_question, rules = True, _QUESTION_RULES
         elif sentence.endswith("?"):
             is_question, rules = True, _ALL_RULES
         else:
             is_question, rules = False, _STATEMENT_RULES
         present = 0
-        for word in _ANCHOR_WORDS.intersection(_words(lower)):
+        for word in _ANCHOR_WORDS.intersection(words):
             present |= _RULES_BY_WORD[word]
         candidates = present & rules & ~done
         reflected = False

@@ -328,6 +328,7 @@ class _MultipleResponse(_Marker):
 
 
 _RATINGS = frozenset({1, 2, 3, 4})
+_INT = frozenset({int})
 
 
 class _SituationalJudgement(_Marker):
@@ -355,17 +356,21 @@ class _SituationalJudgement(_Marker):
             if rating == 1:
                 line += f" Experts rated {o} as potentially harmful; read why in the rationale."
             picked[o] = (credit, line)
-        # Each option's distance from the expert rating and how it reads, for every rating a
-        # trainee can give (None: not rated, counted as 3 apart).
+        # For each option in order, its distance from the expert rating and how it reads, by
+        # the rating a trainee gives (None: not rated, counted as 3 apart).
         self.options = tuple(self.ratings)
-        self.gaps: dict[tuple[str, int | None], int] = {}
-        self.cells: dict[tuple[str, int | None], str] = {}
-        for o, rating in self.ratings.items():
-            for given in (None, 1, 2, 3, 4):
-                self.gaps[o, given] = 3 if given is None else abs(given - rating)
-                self.cells[o, given] = (
-                    f"{o} you {'-' if given is None else given} / experts {rating}"
-                )
+        self.known = frozenset(self.options)
+        self.gaps: tuple[dict[int | None, int], ...] = tuple(
+            {given: 3 if given is None else abs(given - rating) for given in (None, 1, 2, 3, 4)}
+            for rating in self.ratings.values()
+        )
+        self.cells: tuple[dict[int | None, str], ...] = tuple(
+            {
+                given: f"{o} you {'-' if given is None else given} / experts {rating}"
+                for given in (None, 1, 2, 3, 4)
+            }
+            for o, rating in self.ratings.items()
+        )
 
         def outcome(choice: str | None, total: int | None) -> tuple[float, str]:
             """Points and explanation for a best choice and the ratings' total gap (None: no
@@ -409,12 +414,12 @@ class _SituationalJudgement(_Marker):
             ratings = raw.get("ratings")
             if (
                 type(best) is str
-                and best in self.ratings
+                and best in self.known
                 and type(ratings) is dict
                 and ratings
-                and ratings.keys() <= self.ratings.keys()
+                and ratings.keys() <= self.known
                 # Whole numbers 1-4 (not True or 2.0, which equal 1 and 2).
-                and {*map(type, ratings.values())} == {int}
+                and _INT.issuperset(map(type, ratings.values()))
                 and _RATINGS.issuperset(ratings.values())
             ):
                 return self._rated(best, ratings, True)
@@ -432,15 +437,14 @@ class _SituationalJudgement(_Marker):
             points, text = self.unrated[best]
         else:
             values = list(map(ratings.get, self.options))
-            given = list(zip(self.options, values, strict=True))
             try:
-                total = sum(map(self.gaps.__getitem__, given))
+                total = sum(map(dict.__getitem__, self.gaps, values))
             except KeyError:  # a rating parse_answer refuses
                 raise AnswerError(self.item.id, "ratings go from 1 to 4") from None
             points, head, summary, tail = self.rated[best, total]
-            cells = ", ".join(map(self.cells.__getitem__, given))
+            cells = ", ".join(map(dict.__getitem__, self.cells, values))
             if None in values:
-                unrated = _ids(o for o, r in given if r is None)
+                unrated = _ids(o for o, r in zip(self.options, values, strict=True) if r is None)
                 summary += f" Unrated options ({unrated}) count as 3 apart."
             text = f"{head}{cells}{summary}{tail}"
         item = self.item

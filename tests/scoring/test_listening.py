@@ -127,7 +127,15 @@ def test_labelled_set_rejects_unknown_labels() -> None:
 
 def test_keyword_prefilter_never_hides_a_rule_match(examples: list[LabelledExample]) -> None:
     """Each rule runs only when one of its anchor words is present; that must be lossless."""
-    from app.scoring.listening import _CHECK, _CHECK_WORDS, _COMPILED, _sentences, _words
+    from app.scoring.listening import (
+        _CHECK,
+        _CHECK_WORDS,
+        _COMPILED,
+        _QUESTION_FIRST_WORDS,
+        _QUESTION_START,
+        _sentences,
+        _words,
+    )
 
     extra = [
         "You'd like them to listen. That's awful. It's like nobody hears you. So, you feel alone?",
@@ -136,12 +144,16 @@ def test_keyword_prefilter_never_hides_a_rule_match(examples: list[LabelledExamp
         "Everybody gets like that. Lots of people are low in winter. Things will settle.",
         "Work, sleep, money: have I got that right? Did I miss anything? Is that close?",
         "Anything I've missed, or am I right? Have I understood? Did I get it? Is that about right?",
+        "Okay, so, whats next? Hmm, wouldnt you? Well don't they? Also, havent we? Won't it? Who?",
     ]
     texts = [e.text for e in examples] + extra
-    checked = 0
+    checked = questions = 0
     for text in texts:
         for sentence in _sentences(text):
             lower = sentence.lower()
+            if _QUESTION_START.match(lower):
+                questions += 1
+                assert _words(lower)[0] in _QUESTION_FIRST_WORDS, ("question start", sentence)
             words = set(_words(lower))
             for _, name, pattern, _, anchors in _COMPILED:
                 if pattern.search(lower):
@@ -149,7 +161,7 @@ def test_keyword_prefilter_never_hides_a_rule_match(examples: list[LabelledExamp
             if _CHECK.search(lower):
                 checked += 1
                 assert not _CHECK_WORDS.isdisjoint(words), ("summary check", sentence)
-    assert checked >= 8
+    assert checked >= 8 and questions >= 50
 
 
 @pytest.mark.parametrize(
