@@ -309,7 +309,7 @@ def _auth_context(request: Request) -> dict[str, Any]:
     def csrf_input() -> Markup:
         if not field:
             token = _expected_csrf(request, found) or ""
-            field.append(Markup('<input type="hidden" name="csrf_token" value="{}">').format(token))
+            field.append(Markup('<input type="hidden" name="csrf_token" value="%s">') % token)
         return field[0]
 
     return {"current_user": found.view if found else None, "csrf_input": csrf_input}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from functools import cache
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from babel.support import NullTranslations, Translations
 from fastapi import Request
-from jinja2 import Environment, FileSystemLoader, Template, pass_context, pass_eval_context
+from jinja2 import Environment, FileSystemLoader, pass_context, pass_eval_context
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -99,16 +98,12 @@ _environment = Environment(
     autoescape=True,
     extensions=["jinja2.ext.i18n"],
     # Templates ship with the package and never change while the server runs: no stat()
-    # of every template file on every page.
+    # of every template file on every page, and all of them kept (a plain dict, no LRU).
     auto_reload=False,
+    cache_size=-1,
 )
 _environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 _environment.globals.update({"_": _translate, "gettext": _translate, "url_for": _url_for})
-
-
-@cache
-def _template(name: str) -> Template:
-    return _environment.get_template(name)
 
 
 def ui_language(request: Request) -> str:
@@ -134,6 +129,7 @@ def render(
     for provider in request.app.state.context_providers:
         values.update(provider(request))
     values.update(context or {})
-    response = HTMLResponse(_template(template).render(values), status_code=status_code)
+    page = _environment.get_template(template).render(values)
+    response = HTMLResponse(page, status_code=status_code)
     response.raw_headers.append((b"cache-control", b"no-store"))
     return response
