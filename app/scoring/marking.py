@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.scoring.answers import (
     MAX_FREE_TEXT_CHARS,
@@ -36,10 +36,13 @@ from app.scoring.plan import AttemptPlan, planned_items
 EPSILON = 1e-9
 
 
-# Not frozen, but read-only by convention: a frozen dataclass costs about four times as much
-# to build (each field goes through object.__setattr__) and every scored item builds one.
-@dataclass(slots=True)
-class ItemScore:
+_NO_MAPPING: Mapping[str, Any] = MappingProxyType({})
+
+
+# A named tuple, not a dataclass: every scored item builds one, and a tuple is immutable yet
+# several times cheaper to build than a frozen dataclass (whose fields each go through
+# object.__setattr__), so the scores of outcomes known in advance can even be shared.
+class ItemScore(NamedTuple):
     """The score of one item, with the key shown in the review after submission."""
 
     item_id: str
@@ -50,8 +53,8 @@ class ItemScore:
     answered: bool
     explanation: str
     correct_options: tuple[str, ...] = ()
-    expert_ratings: Mapping[str, int] = field(default_factory=dict)
-    rationales: Mapping[str, str] = field(default_factory=dict)
+    expert_ratings: Mapping[str, int] = _NO_MAPPING
+    rationales: Mapping[str, str] = _NO_MAPPING
     feedback: str | None = None
     model_answer: str | None = None
     listening: ListeningFeedback | None = None
@@ -176,10 +179,10 @@ def _closeness(total_gap: int, options: int) -> tuple[float, str]:
 # well-formed answer itself (a plain dict with a known option id, a list of distinct known
 # ids, ratings 1-4 as ints, a string) and hands everything else to `parse_answer` and
 # `score`, which validate and explain; both ways give the same ItemScore (a test checks this
-# on random answers). Results are built with every field passed by position, because keyword
-# arguments and the default factories cost more than the rest of a single-choice item.
+# on random answers). Results are built with tuple.__new__ from all their fields, which skips
+# the named tuple's Python-level __new__ (most of the cost of a single-choice item).
 
-_NO_MAPPING: Mapping[str, Any] = MappingProxyType({})
+_new_score = tuple.__new__
 
 
 class _Marker:
@@ -199,11 +202,11 @@ class _SingleChoice(_Marker):
         correct = next(o.id for o in item.options if o.correct)
         key = (correct,)
 
-        def result(points: float, answered: bool, text: str) -> tuple[Any, ...]:
-            return (item.id, item.type, competency, points, 1.0, answered, text, key,
-                    _NO_MAPPING, _NO_MAPPING, item.feedback, None, None)  # fmt: skip
+        def result(points: float, answered: bool, text: str) -> ItemScore:
+            return ItemScore(item.id, item.type, competency, points, 1.0, answered, text, key,
+                             feedback=item.feedback)  # fmt: skip
 
-        # ItemScore's fields for each option chosen, and for no answer.
+        # The score for each option chosen, and for no answer.
         self.by_option = {
             o.id: result(1.0, True, f"Correct: {correct}. 1 of 1 point.")
             if o.id == correct
@@ -218,16 +221,15 @@ class _SingleChoice(_Marker):
         if type(raw) is dict and len(raw) == 1:
             option = raw.get("option")
             if type(option) is str and option in self.by_option:
-                return ItemScore(*self.by_option[option])
+                return self.by_option[option]
         return super().mark(raw)
 
     def score(self, answer: Answer | None) -> ItemScore:
         if isinstance(answer, SingleChoiceAnswer):
-            return ItemScore(*self.by_option[answer.option])
-        fields = self.unanswered
+            return self.by_option[answer.option]
         if answer is not None:  # an answer of another type: answered, but no credit
-            fields = (*fields[:5], True, *fields[6:])
-        return ItemScore(*fields)
+            return self.unanswered._replace(answered=True)
+        return self.unanswered
 
 
 class _TrueFalse(_Marker):
@@ -235,12 +237,12 @@ class _TrueFalse(_Marker):
         self.item = item
         key = "true" if item.answer else "false"
 
-        def result(points: float, answered: bool, text: str) -> tuple[Any, ...]:
-            return (item.id, item.type, competency, points, 1.0, answered, text, (key,),
-                    _NO_MAPPING, _NO_MAPPING, item.feedback, None, None)  # fmt: skip
+        def result(points: float, answered: bool, text: str) -> ItemScore:
+            return ItemScore(item.id, item.type, competency, points, 1.0, answered, text, (key,),
+                             feedback=item.feedback)  # fmt: skip
 
-        # ItemScore's fields for each answer, found by value or by its usual spelling.
-        self.by_value: dict[bool | str, tuple[Any, ...]] = {}
+        # The score for each answer, found by value or by its usual spelling.
+        self.by_value: dict[bool | str, ItemScore] = {}
         for value in (True, False):
             self.by_value[value] = self.by_value["true" if value else "false"] = (
                 result(1.0, True, f"Correct: the statement is {key}. 1 of 1 point.")
@@ -259,16 +261,15 @@ class _TrueFalse(_Marker):
             value = raw.get("value")
             # Checked by type first: 1 and 0 would find True and False in a dict.
             if (type(value) is bool or type(value) is str) and value in self.by_value:
-                return ItemScore(*self.by_value[value])
+                return self.by_value[value]
         return super().mark(raw)
 
     def score(self, answer: Answer | None) -> ItemScore:
         if isinstance(answer, TrueFalseAnswer):
-            return ItemScore(*self.by_value[answer.value])
-        fields = self.unanswered
+            return self.by_value[answer.value]
         if answer is not None:
-            fields = (*fields[:5], True, *fields[6:])
-        return ItemScore(*fields)
+            return self.unanswered._replace(answered=True)
+        return self.unanswered
 
 
 class _MultipleResponse(_Marker):
@@ -313,18 +314,18 @@ class _MultipleResponse(_Marker):
         if isinstance(answer, MultipleResponseAnswer):
             return self._chose(answer.options)
         item = self.item
-        return ItemScore(item.id, item.type, self.competency, 0.0, 1.0, answer is not None,
-                         self.unanswered, self.correct, _NO_MAPPING, _NO_MAPPING, item.feedback,
-                         None, None)  # fmt: skip
+        return _new_score(ItemScore, (item.id, item.type, self.competency, 0.0, 1.0,
+                          answer is not None, self.unanswered, self.correct, _NO_MAPPING,
+                          _NO_MAPPING, item.feedback, None, None))  # fmt: skip
 
     def _chose(self, chosen: frozenset[str]) -> ItemScore:
         right = chosen & self.correct_set
         wrong = chosen - self.correct_set
         points, before, middle, after = self.outcomes[len(right), len(wrong)]
         item = self.item
-        return ItemScore(item.id, item.type, self.competency, points, 1.0, True,
-                         f"{before}{_ids(right)}{middle}{_ids(wrong)}{after}", self.correct,
-                         _NO_MAPPING, _NO_MAPPING, item.feedback, None, None)  # fmt: skip
+        return _new_score(ItemScore, (item.id, item.type, self.competency, points, 1.0, True,
+                          f"{before}{_ids(right)}{middle}{_ids(wrong)}{after}", self.correct,
+                          _NO_MAPPING, _NO_MAPPING, item.feedback, None, None))  # fmt: skip
 
 
 _RATINGS = frozenset({1, 2, 3, 4})
@@ -448,9 +449,9 @@ class _SituationalJudgement(_Marker):
                 summary += f" Unrated options ({unrated}) count as 3 apart."
             text = f"{head}{cells}{summary}{tail}"
         item = self.item
-        return ItemScore(item.id, item.type, self.competency, points, 1.0, answered, text,
-                         (self.best,), self.ratings, self.rationales, item.feedback, None,
-                         None)  # fmt: skip
+        return _new_score(ItemScore, (item.id, item.type, self.competency, points, 1.0, answered,
+                          text, (self.best,), self.ratings, self.rationales, item.feedback,
+                          None, None))  # fmt: skip
 
 
 class _FreeText(_Marker):
@@ -485,11 +486,11 @@ class _FreeText(_Marker):
         if isinstance(answer, FreeTextAnswer):
             return self._written(answer.text)
         item = self.item
-        return ItemScore(
+        return _new_score(ItemScore, (
             item.id, item.type, self.competency, 0.0, 0.0, answer is not None,
             "Not answered. This response is for practice and feedback only; it is not scored.",
             (), _NO_MAPPING, _NO_MAPPING, item.feedback, item.model_answer, None,
-        )  # fmt: skip
+        ))  # fmt: skip
 
     def _written(self, text: str) -> ItemScore:
         listening = analyse_listening(text)
@@ -503,10 +504,10 @@ class _FreeText(_Marker):
             lines.append(also_try)
         lines.append("This response is for practice and feedback only; it is not scored.")
         item = self.item
-        return ItemScore(
+        return _new_score(ItemScore, (
             item.id, item.type, self.competency, 0.0, 0.0, True, " ".join(lines),
             (), _NO_MAPPING, _NO_MAPPING, item.feedback, item.model_answer, listening,
-        )  # fmt: skip
+        ))  # fmt: skip
 
 
 def _subsets(items: frozenset[str]) -> list[frozenset[str]]:
