@@ -110,13 +110,15 @@ def score_attempt(
     answers: Mapping[str, Mapping[str, object] | None],
 ) -> AttemptScore:
     """Score a submitted attempt: raw answers by item id in, points, pass and explanations out."""
-    planned = planned_items(assessment, plan)
-    if not answers.keys() <= {item.id for item, _ in planned}:
-        unknown = next(i for i in answers if i not in {item.id for item, _ in planned})
+    # The plan's item ids, each checked against the bank (read from the plan: a pydantic
+    # model's attributes cost more to read).
+    ids = [entry.item_id for _, entry in planned_items(assessment, plan)]
+    if not answers.keys() <= set(ids):
+        unknown = next(i for i in answers if i not in ids)
         raise AnswerError(unknown, "this item is not part of the attempt")
     markers = _markers(assessment)
     get = answers.get
-    scores = [markers[item.id].mark(get(item.id)) for item, _ in planned]
+    scores = [markers[i].mark(get(i)) for i in ids]
     points = 0.0
     max_points = 0.0
     by_competency: dict[str, list[float]] = {}
@@ -188,6 +190,14 @@ _new_score = tuple.__new__
 class _Marker:
     item: QuestionItem
 
+    def __init__(self, item: QuestionItem, competency: str | None) -> None:
+        self.item = item
+        self.competency = competency
+        # Plain copies: a pydantic model's attributes take several times as long to read.
+        self.item_id = item.id
+        self.item_type = item.type
+        self.feedback = item.feedback
+
     def score(self, answer: Answer | None) -> ItemScore:
         raise NotImplementedError
 
@@ -198,7 +208,7 @@ class _Marker:
 
 class _SingleChoice(_Marker):
     def __init__(self, item: SingleChoiceItem, competency: str | None) -> None:
-        self.item = item
+        super().__init__(item, competency)
         correct = next(o.id for o in item.options if o.correct)
         key = (correct,)
 
@@ -234,7 +244,7 @@ class _SingleChoice(_Marker):
 
 class _TrueFalse(_Marker):
     def __init__(self, item: TrueFalseItem, competency: str | None) -> None:
-        self.item = item
+        super().__init__(item, competency)
         key = "true" if item.answer else "false"
 
         def result(points: float, answered: bool, text: str) -> ItemScore:
@@ -274,8 +284,7 @@ class _TrueFalse(_Marker):
 
 class _MultipleResponse(_Marker):
     def __init__(self, item: MultipleResponseItem, competency: str | None) -> None:
-        self.item = item
-        self.competency = competency
+        super().__init__(item, competency)
         self.known = frozenset(o.id for o in item.options)
         self.correct = tuple(sorted(o.id for o in item.options if o.correct))
         self.correct_set = frozenset(self.correct)
@@ -313,19 +322,18 @@ class _MultipleResponse(_Marker):
     def score(self, answer: Answer | None) -> ItemScore:
         if isinstance(answer, MultipleResponseAnswer):
             return self._chose(answer.options)
-        item = self.item
-        return _new_score(ItemScore, (item.id, item.type, self.competency, 0.0, 1.0,
+        return _new_score(ItemScore, (self.item_id, self.item_type, self.competency, 0.0, 1.0,
                           answer is not None, self.unanswered, self.correct, _NO_MAPPING,
-                          _NO_MAPPING, item.feedback, None, None))  # fmt: skip
+                          _NO_MAPPING, self.feedback, None, None))  # fmt: skip
 
     def _chose(self, chosen: frozenset[str]) -> ItemScore:
         right = chosen & self.correct_set
         wrong = chosen - self.correct_set
         points, before, middle, after = self.outcomes[len(right), len(wrong)]
-        item = self.item
-        return _new_score(ItemScore, (item.id, item.type, self.competency, points, 1.0, True,
-                          f"{before}{_ids(right)}{middle}{_ids(wrong)}{after}", self.correct,
-                          _NO_MAPPING, _NO_MAPPING, item.feedback, None, None))  # fmt: skip
+        return _new_score(ItemScore, (self.item_id, self.item_type, self.competency, points, 1.0,
+                          True, f"{before}{_ids(right)}{middle}{_ids(wrong)}{after}",
+                          self.correct, _NO_MAPPING, _NO_MAPPING, self.feedback, None,
+                          None))  # fmt: skip
 
 
 _RATINGS = frozenset({1, 2, 3, 4})
@@ -334,8 +342,7 @@ _INT = frozenset({int})
 
 class _SituationalJudgement(_Marker):
     def __init__(self, item: SituationalJudgementItem, competency: str | None) -> None:
-        self.item = item
-        self.competency = competency
+        super().__init__(item, competency)
         self.ratings = MappingProxyType({o.id: o.rating for o in item.options})
         self.rationales = MappingProxyType({o.id: o.rationale for o in item.options})
         self.best = best = next(o.id for o in item.options if o.rating == 4)
@@ -441,25 +448,25 @@ class _SituationalJudgement(_Marker):
             try:
                 total = sum(map(dict.__getitem__, self.gaps, values))
             except KeyError:  # a rating parse_answer refuses
-                raise AnswerError(self.item.id, "ratings go from 1 to 4") from None
+                raise AnswerError(self.item_id, "ratings go from 1 to 4") from None
             points, head, summary, tail = self.rated[best, total]
             cells = ", ".join(map(dict.__getitem__, self.cells, values))
             if None in values:
                 unrated = _ids(o for o, r in zip(self.options, values, strict=True) if r is None)
                 summary += f" Unrated options ({unrated}) count as 3 apart."
             text = f"{head}{cells}{summary}{tail}"
-        item = self.item
-        return _new_score(ItemScore, (item.id, item.type, self.competency, points, 1.0, answered,
-                          text, (self.best,), self.ratings, self.rationales, item.feedback,
-                          None, None))  # fmt: skip
+        return _new_score(ItemScore, (self.item_id, self.item_type, self.competency, points, 1.0,
+                          answered, text, (self.best,), self.ratings, self.rationales,
+                          self.feedback, None, None))  # fmt: skip
 
 
 class _FreeText(_Marker):
     item: FreeTextItem
 
     def __init__(self, item: FreeTextItem, competency: str | None) -> None:
-        self.item = item
-        self.competency = competency
+        super().__init__(item, competency)
+        self.model_answer = item.model_answer
+        self.min_words = item.min_words
         self.too_short = f"Try writing a little more: at least {item.min_words} words."
         # The suggestion for the skills of `look_for` not found, for every set of them found.
         wanted = frozenset(item.look_for)
@@ -485,17 +492,16 @@ class _FreeText(_Marker):
     def score(self, answer: Answer | None) -> ItemScore:
         if isinstance(answer, FreeTextAnswer):
             return self._written(answer.text)
-        item = self.item
         return _new_score(ItemScore, (
-            item.id, item.type, self.competency, 0.0, 0.0, answer is not None,
+            self.item_id, self.item_type, self.competency, 0.0, 0.0, answer is not None,
             "Not answered. This response is for practice and feedback only; it is not scored.",
-            (), _NO_MAPPING, _NO_MAPPING, item.feedback, item.model_answer, None,
+            (), _NO_MAPPING, _NO_MAPPING, self.feedback, self.model_answer, None,
         ))  # fmt: skip
 
     def _written(self, text: str) -> ItemScore:
         listening = analyse_listening(text)
         lines = [listening.message]
-        min_words = self.item.min_words
+        min_words = self.min_words
         # At most min_words splits: enough to tell whether there are fewer words than that.
         if min_words and len(text.split(None, min_words)) < min_words:
             lines.append(self.too_short)
@@ -503,10 +509,9 @@ class _FreeText(_Marker):
         if also_try is not None:
             lines.append(also_try)
         lines.append("This response is for practice and feedback only; it is not scored.")
-        item = self.item
         return _new_score(ItemScore, (
-            item.id, item.type, self.competency, 0.0, 0.0, True, " ".join(lines),
-            (), _NO_MAPPING, _NO_MAPPING, item.feedback, item.model_answer, listening,
+            self.item_id, self.item_type, self.competency, 0.0, 0.0, True, " ".join(lines),
+            (), _NO_MAPPING, _NO_MAPPING, self.feedback, self.model_answer, listening,
         ))  # fmt: skip
 
 
