@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Engine
@@ -50,6 +51,12 @@ class RawConnection:
 
     dbapi: Any
     dialect: Dialect
+
+    @cached_property
+    def cursor(self) -> Any:
+        """The cursor every prepared statement of this unit of work runs on (a new psycopg
+        cursor costs about 20 µs, as much as a simple query)."""
+        return self.dbapi.cursor()
 
 
 class Prepared:
@@ -98,7 +105,7 @@ class Prepared:
         for rendered, (source, processor) in compiled.binds.items():
             value = source.value if isinstance(source, _Constant) else params[source]
             values[rendered] = processor(value) if processor else value
-        cursor = connection.dbapi.cursor()
+        cursor = connection.cursor
         if compiled.positional is not None:
             cursor.execute(compiled.sql, tuple(values[name] for name in compiled.positional))
         else:
@@ -109,14 +116,12 @@ class Prepared:
         """Execute a statement that returns no rows; the number of rows it changed."""
         cursor, _ = self._execute(connection, params)
         count: int = cursor.rowcount
-        cursor.close()
         return count
 
     def rows(self, connection: RawConnection, **params: Any) -> list[tuple[Any, ...]]:
         """Every row, each value converted as the ORM would read it."""
         cursor, compiled = self._execute(connection, params)
         fetched: Sequence[Sequence[Any]] = cursor.fetchall()
-        cursor.close()
         processors = compiled.results
         if not any(processors):
             return [tuple(row) for row in fetched]
