@@ -72,7 +72,9 @@ def _signer(settings: Settings) -> Signer:
 
 
 def _is_api(request: HTTPConnection) -> bool:
-    return request.url.path.startswith("/api/")
+    # The scope's path, as `request.url.path` gives it, without building the whole URL.
+    path: str = request.scope["path"]
+    return path.startswith("/api/")
 
 
 def _presented_token(request: Request) -> tuple[str, str] | None:
