@@ -77,10 +77,19 @@ def _is_api(request: HTTPConnection) -> bool:
     return path.startswith("/api/")
 
 
+def _bearer_token(connection: HTTPConnection) -> str | None:
+    """The token of an API call signed with a bearer token (a program: exempt from CSRF
+    checks, and with no use for a CSRF seed cookie)."""
+    header = connection.headers.get("authorization", "")
+    if _is_api(connection) and header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return None
+
+
 def _presented_token(request: Request) -> tuple[str, str] | None:
-    header = request.headers.get("authorization", "")
-    if _is_api(request) and header[:7].lower() == "bearer ":
-        return header[7:].strip(), "bearer"
+    bearer = _bearer_token(request)
+    if bearer is not None:
+        return bearer, "bearer"
     cookie = request.cookies.get(session_cookie_name(_settings(request)))
     if cookie:
         try:
@@ -253,7 +262,8 @@ def signed_in_writer(request: Request, db: Connectable, sent: str) -> SignedIn:
 
 
 class CsrfSeedMiddleware:
-    """Gives every browser a random CSRF seed cookie on its first visit."""
+    """Gives every browser a random CSRF seed cookie on its first visit (API calls signed
+    with a bearer token are not browsers)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -266,7 +276,7 @@ class CsrfSeedMiddleware:
         connection = HTTPConnection(scope)
         settings = _settings(connection)
         name = csrf_cookie_name(settings)
-        if connection.cookies.get(name):
+        if connection.cookies.get(name) or _bearer_token(connection) is not None:
             await self.app(scope, receive, send)
             return
         seed = secrets.token_urlsafe(24)

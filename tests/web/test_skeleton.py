@@ -85,3 +85,15 @@ def test_opentelemetry_is_used_only_when_the_setting_asks_for_it(
         with TestClient(app) as client:
             assert client.get("/healthz").status_code == 200
         assert bool(asked) is enabled
+
+
+def test_browsers_get_a_csrf_seed_cookie_and_bearer_api_calls_do_not(client: TestClient) -> None:
+    """The seed lets pages carry CSRF tokens; a program calling the API with a bearer token is
+    exempt from CSRF checks and gets no cookie (also behind HTTP basic auth, browsers do)."""
+    assert "pp_csrf=" in client.get("/").headers.get("set-cookie", "")
+    client.cookies.clear()
+    basic = client.get("/", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert "pp_csrf=" in basic.headers.get("set-cookie", "")
+    client.cookies.clear()
+    api = client.get("/api/v1/programmes", headers={"Authorization": "Bearer not-a-real-token"})
+    assert "set-cookie" not in api.headers
