@@ -176,7 +176,7 @@ def bench_attempts(
     """Score distinct submitted attempts; (attempts, wall seconds, CPU seconds) per round,
     and how many attempts were distinct (after that many the same ones come round again)."""
     assessment = mixed_assessment(kinds=kinds)
-    count = int(6000 * seconds)  # more than one core scores in that time
+    count = int(8000 * seconds)  # more than one core scores in that time
     pending = submissions(assessment, count, seed=kinds)
     submit(assessment, pending[-1])  # warm up: definitions are compiled once per release
     results = []

@@ -58,7 +58,7 @@ def _in_order(categories: tuple[str, ...], found: frozenset[str]) -> tuple[str, 
 
 # --- sentences -------------------------------------------------------------------------
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)  # a line break ends a sentence
 _QUESTION_START = re.compile(
     r"^(?:(?:and|so|but|okay|ok|right|well|hmm|also),?\s+)*"
     r"(?:what|whats|how|why|when|where|who|which|do|does|did|are|is|was|were|have|has|had|"

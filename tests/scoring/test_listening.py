@@ -114,6 +114,13 @@ def test_more_questions_than_reflections_is_noted() -> None:
     assert "one reflection for each question" in feedback.message
 
 
+def test_a_line_without_a_full_stop_is_still_read() -> None:
+    """Replies typed on a phone often end lines without punctuation."""
+    feedback = analyse_listening("That sounds really hard\nWhat happened next?")
+    assert feedback.labels == {"reflection", "open-question"}
+    assert feedback.evidence("reflection") == ["That sounds really"]
+
+
 @pytest.mark.parametrize("text", ["", "   ", "?!.", "x" * 5000, "Why? " * 200])
 def test_odd_input_does_not_break_the_analyzer(text: str) -> None:
     analyse_listening(text)
