@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from http.cookies import SimpleCookie
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -68,7 +69,13 @@ def _settings(request: HTTPConnection) -> Settings:
 
 
 def _signer(settings: Settings) -> Signer:
-    return Signer(settings.resolved_secret_key, salt="peerpath-session-cookie")
+    return _signer_for(settings.resolved_secret_key)
+
+
+@lru_cache(maxsize=4)
+def _signer_for(secret: str) -> Signer:
+    # Made once per secret: every signed-in request checks its cookie with it.
+    return Signer(secret, salt="peerpath-session-cookie")
 
 
 def _is_api(request: HTTPConnection) -> bool:
