@@ -13,7 +13,6 @@ from jinja2 import Environment, FileSystemLoader, pass_context, pass_eval_contex
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from markupsafe import Markup
-from starlette.datastructures import URL, URLPath
 from starlette.responses import HTMLResponse
 
 HERE = Path(__file__).parent
@@ -72,25 +71,28 @@ def _trusted(translated: str) -> Markup:
 
 # Each app's route paths by name and parameters: routes do not change while the app runs, so
 # templates need not walk every route for the stylesheet on every page.
-_url_paths: WeakKeyDictionary[Any, dict[tuple[str, tuple[tuple[str, Any], ...]], URLPath]] = (
+_url_paths: WeakKeyDictionary[Any, dict[tuple[str, tuple[tuple[str, Any], ...]], str]] = (
     WeakKeyDictionary()
 )
 
 
 @pass_context
-def _url_for(context: Context, name: str, /, **path_params: Any) -> URL:
-    """Starlette's `request.url_for` for templates (an absolute URL under the app's root path)."""
+def _url_for(context: Context, name: str, /, **path_params: Any) -> str:
+    """A route's path for templates, under the app's root path. Root-relative, not absolute:
+    a page never repeats the Host header it was asked with (cache poisoning), and the path
+    is worked out once per app."""
     request: Request = context["request"]
     app = request.scope.get("app")
     provider = request.scope.get("router") or app
     if app is None or (provider is not app and provider is not app.router):
-        return request.url_for(name, **path_params)  # the app mounted inside another
+        return request.url_for(name, **path_params).path  # the app mounted inside another
     paths = _url_paths.setdefault(app, {})
     key = (name, tuple(sorted(path_params.items())))
     path = paths.get(key)
     if path is None:
-        path = paths[key] = app.url_path_for(name, **path_params)
-    return path.make_absolute_url(base_url=request.base_url)
+        path = paths[key] = str(app.url_path_for(name, **path_params))
+    root: str = request.scope.get("root_path", "")
+    return root.rstrip("/") + path
 
 
 _environment = Environment(
