@@ -11,7 +11,7 @@ reads, time zones included) around a plain cursor call. Everything else uses the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol, cast
@@ -150,39 +150,35 @@ def raw_connection_of(session: Connectable) -> RawConnection:
     return RawConnection(connection.connection.dbapi_connection, connection.dialect)
 
 
-@contextmanager
-def writing(engine: Engine) -> Iterator[RawConnection]:
+def writing(engine: Engine) -> AbstractContextManager[RawConnection]:
     """A writing transaction on a pooled DB-API connection: committed when the block ends,
     rolled back if it raises (for work that needs no ORM session)."""
-    pooled = engine.raw_connection()
-    try:
-        dbapi: Any = pooled.dbapi_connection
-        sqlite = engine.dialect.name == "sqlite"
-        if sqlite:  # autocommit mode (see db.py): take the write lock at once
-            dbapi.execute("BEGIN IMMEDIATE")
-        try:
-            yield RawConnection(dbapi, engine.dialect)
-        except BaseException:
-            dbapi.execute("ROLLBACK") if sqlite else dbapi.rollback()
-            raise
-        dbapi.execute("COMMIT") if sqlite else dbapi.commit()
-    finally:
-        pooled.close()  # after a failed COMMIT the pool rolls back what is left
+    return _transaction(engine, write=True)
+
+
+def reading(engine: Engine) -> AbstractContextManager[RawConnection]:
+    """A read-only transaction on a pooled DB-API connection (one consistent snapshot)."""
+    return _transaction(engine, write=False)
 
 
 @contextmanager
-def reading(engine: Engine) -> Iterator[RawConnection]:
-    """A read-only transaction on a pooled DB-API connection (one consistent snapshot)."""
+def _transaction(engine: Engine, *, write: bool) -> Iterator[RawConnection]:
     pooled = engine.raw_connection()
     try:
         dbapi: Any = pooled.dbapi_connection
         sqlite = engine.dialect.name == "sqlite"
-        if sqlite:  # autocommit mode (see db.py): the snapshot needs an explicit BEGIN
-            dbapi.execute("BEGIN")
+        if sqlite:  # autocommit mode (see db.py): begin explicitly, a writer with the lock
+            dbapi.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        keep = False
         try:
             yield RawConnection(dbapi, engine.dialect)
+            keep = write
         finally:
-            # Nothing was written: ending the transaction either way releases the snapshot.
-            dbapi.execute("ROLLBACK") if sqlite else dbapi.rollback()
+            # A reader wrote nothing, and a failed writer keeps nothing: either way a
+            # rollback ends the transaction (and releases a reader's snapshot).
+            if keep:
+                dbapi.execute("COMMIT") if sqlite else dbapi.commit()
+            else:
+                dbapi.execute("ROLLBACK") if sqlite else dbapi.rollback()
     finally:
-        pooled.close()
+        pooled.close()  # after a failed COMMIT the pool rolls back what is left
