@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from weakref import WeakKeyDictionary
 from babel.support import NullTranslations, Translations
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, pass_context, pass_eval_context
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -95,17 +98,59 @@ def _url_for(context: Context, name: str, /, **path_params: Any) -> str:
     return root.rstrip("/") + path
 
 
-_environment = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=True,
-    extensions=["jinja2.ext.i18n"],
-    # Templates ship with the package and never change while the server runs: no stat()
-    # of every template file on every page, and all of them kept (a plain dict, no LRU).
-    auto_reload=False,
-    cache_size=-1,
-)
-_environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-_environment.globals.update({"_": _translate, "gettext": _translate, "url_for": _url_for})
+class _UIStringsWhenCompiled(Extension):
+    """`_("literal")` and `gettext("literal")` translated when a template is compiled, for its
+    environment's UI language (there is one environment per language).
+
+    A page shows about twenty such strings, and each call costs Jinja's call machinery on
+    every render. The call becomes `"translation"|safe`: the Markup newstyle gettext gives
+    (the templates' own strings are markup), which Jinja folds into the compiled template as
+    text. Calls with variables, or with anything but one string literal, are left to
+    `_translate` at render time, as is anything after a `.` (a method, not the global)."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterable[Token]:
+        language: str = self.environment.ui_language  # type: ignore[attr-defined]
+        tokens = list(stream)
+        kept: list[Token] = []
+        i = 0
+        while i < len(tokens):
+            name, shape = tokens[i], [t.type for t in tokens[i + 1 : i + 4]]
+            if (
+                name.type == "name"
+                and name.value in ("_", "gettext")
+                and shape == ["lparen", "string", "rparen"]
+                and not (kept and kept[-1].type == "dot")
+            ):
+                message = tokens[i + 2].value
+                shown = str(_trusted(translations_for(language).gettext(message)) % {})
+                line = name.lineno
+                kept += [Token(line, "string", shown), Token(line, "pipe", "|")]
+                kept.append(Token(line, "name", "safe"))
+                i += 4
+                continue
+            kept.append(name)
+            i += 1
+        return kept
+
+
+def _new_environment(language: str) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n", _UIStringsWhenCompiled],
+        # Templates ship with the package and never change while the server runs: no stat()
+        # of every template file on every page, and all of them kept (a plain dict, no LRU).
+        auto_reload=False,
+        cache_size=-1,
+    )
+    environment.ui_language = language  # type: ignore[attr-defined]
+    environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    environment.globals.update({"_": _translate, "gettext": _translate, "url_for": _url_for})
+    return environment
+
+
+_environments = {language: _new_environment(language) for language in SUPPORTED_UI_LANGUAGES}
+_environment = _environments["en"]
 
 
 def ui_language(request: Request) -> str:
@@ -131,7 +176,7 @@ def render(
     for provider in request.app.state.context_providers:
         values.update(provider(request))
     values.update(context or {})
-    page = _environment.get_template(template).render(values)
+    page = _environments[language].get_template(template).render(values)
     response = HTMLResponse(page, status_code=status_code)
     response.raw_headers.append((b"cache-control", b"no-store"))
     return response

@@ -28,6 +28,23 @@ def test_ui_strings_are_markup_formatted_with_escaped_values_every_time() -> Non
         assert template.render(who="<i>", word=3) == expected
 
 
+def test_literal_ui_strings_are_translated_into_the_compiled_template() -> None:
+    """`_("literal")` becomes text when the template is compiled; a method called `_`, or a
+    call with variables, is still called when the page is rendered."""
+
+    class Thing:
+        def _(self, text: str) -> str:
+            return f"method: {text}"
+
+    template = _environment.from_string(
+        '{{ _("Don\'t & <b>keep</b>") }}|{{ thing._("x") }}|{{ _("%(n)s left", n=2) }}'
+    )
+    assert template.render(thing=Thing()) == "Don't & <b>keep</b>|method: x|2 left"
+    source = _environment.loader.get_source(_environment, "base.html")[0]  # type: ignore[union-attr]
+    compiled = _environment.compile(source, "base.html", raw=True)
+    assert "Skip to main content" in compiled and "'Skip to main content'" not in compiled
+
+
 def test_every_form_on_a_lesson_page_carries_the_one_token_that_works(
     client: TestClient,
 ) -> None:
