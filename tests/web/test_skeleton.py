@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from fastapi.testclient import TestClient
 from opentelemetry import trace
@@ -97,3 +99,20 @@ def test_browsers_get_a_csrf_seed_cookie_and_bearer_api_calls_do_not(client: Tes
     client.cookies.clear()
     api = client.get("/api/v1/programmes", headers={"Authorization": "Bearer not-a-real-token"})
     assert "set-cookie" not in api.headers
+
+
+def test_a_server_process_keeps_its_start_up_heap_out_of_garbage_collection(
+    settings: Settings,
+) -> None:
+    """Only `serving=True` (app.web.asgi, what `peerpath serve` runs) tunes the collector;
+    tests and tools building an app leave it alone."""
+    before = gc.get_threshold()
+    try:
+        with TestClient(create_app(settings)):
+            assert gc.get_threshold() == before
+        with TestClient(create_app(settings, serving=True)) as client:
+            assert gc.get_freeze_count() > 0 and gc.get_threshold() == (20_000, 50, 100)
+            assert client.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
