@@ -41,29 +41,16 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
     return translations_for(_ui_language.get()).ngettext(singular, plural, n)
 
 
-# (language, message) -> the translated string as a template shows it. Bounded, because a
-# template may translate a value (a status word) rather than a literal.
-_ui_strings: dict[tuple[str, str], str] = {}
-_MAX_UI_STRINGS = 10_000
-
-
 @pass_eval_context
 def _translate(eval_ctx: EvalContext, message: str, /, **variables: Any) -> str:
-    """`_()` and `gettext()` in templates: Jinja's newstyle gettext (Markup when autoescaping,
-    always %-formatted with the variables), kept per language for strings without variables,
-    which are most of a page's ~20 UI strings."""
-    if variables or not eval_ctx.autoescape or type(message) is not str:
-        translated = _gettext(message)
-        if eval_ctx.autoescape:
-            translated = _trusted(translated)
-        return translated % variables
-    key = (_ui_language.get(), message)
-    shown = _ui_strings.get(key)
-    if shown is None:
-        shown = _trusted(translations_for(key[0]).gettext(message)) % {}
-        if len(_ui_strings) < _MAX_UI_STRINGS:
-            _ui_strings[key] = shown
-    return shown
+    """`_()` and `gettext()` in templates, as Jinja's newstyle gettext does them (Markup when
+    autoescaping, always %-formatted with the variables). Literal strings without variables,
+    most of a page's, never get here: they are translated when the template is compiled
+    (`_UIStringsWhenCompiled`)."""
+    translated = _gettext(message)
+    if eval_ctx.autoescape:
+        translated = _trusted(translated)
+    return translated % variables
 
 
 def _trusted(translated: str) -> Markup:

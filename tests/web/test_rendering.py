@@ -24,7 +24,7 @@ def test_ui_strings_are_markup_formatted_with_escaped_values_every_time() -> Non
         '{% autoescape false %}|{{ _("<b>%(name)s</b>", name=who) }}{% endautoescape %}'
     )
     expected = "Sign in|100% private|Hello &lt;i&gt;|Sign in|3|<b><i></b>"
-    for _ in range(2):  # the second time from the kept strings
+    for _ in range(2):  # the same on every render
         assert template.render(who="<i>", word=3) == expected
 
 
