@@ -86,7 +86,8 @@ class IdempotencyRecord(Base):
     __tablename__ = "idempotency_keys"
     __table_args__ = (
         UniqueConstraint("user_id", "idempotency_key"),
-        Index("ix_idempotency_keys_created_at", "created_at"),
+        # A user's expired keys are purged by (user_id, created_at < cutoff): one range scan.
+        Index("ix_idempotency_keys_user_id_created_at", "user_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
