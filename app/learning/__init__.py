@@ -13,6 +13,7 @@ from app.learning.enrolment import (
     move_to_current_release,
     newer_release,
     release_changes,
+    signed_in_and_enrolled,
 )
 from app.learning.progress import (
     STATUS_WORDS,
@@ -66,4 +67,5 @@ __all__ = [
     "reflections_for_lesson",
     "release_changes",
     "save_reflection",
+    "signed_in_and_enrolled",
 ]

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.accounts.sessions import SignedInAccount, account_for_token_query, token_params
 from app.catalog import current_record, load_release
 from app.compiler import Release
 from app.store import ReleaseRecord
@@ -50,6 +51,37 @@ def enrolled_in(session: Connectable, user_id: int, programme_id: str) -> Enroll
     if found is None:
         return None
     return EnrolledIn(found[0], load_release(session, found[1], content_hash=found[2]))
+
+
+# The hot paths' first statement: who is signed in, and their enrolment in the programme.
+_SIGNED_IN_AND_ENROLLED = Prepared(
+    account_for_token_query(Enrolment.id, Enrolment.release_id, ReleaseRecord.content_hash)
+    .outerjoin(
+        Enrolment,
+        (Enrolment.user_id == User.id) & (Enrolment.programme_id == bindparam("programme")),
+    )
+    .outerjoin(ReleaseRecord, ReleaseRecord.id == Enrolment.release_id)
+)
+
+
+def signed_in_and_enrolled(
+    session: Connectable, token: str, programme_id: str
+) -> tuple[SignedInAccount, EnrolledIn | None] | None:
+    """`account_for_token` and `enrolled_in` in one statement (one round trip, where the
+    database is a server): the token's account, if its session is active, and its
+    enrolment in the programme (None if not enrolled)."""
+    params = token_params(token)
+    if params is None:
+        return None
+    found = _SIGNED_IN_AND_ENROLLED.first(
+        raw_connection_of(session), **params, programme=programme_id
+    )
+    if found is None:
+        return None
+    account = SignedInAccount(*found[:4])
+    if found[4] is None:
+        return account, None
+    return account, EnrolledIn(found[4], load_release(session, found[5], content_hash=found[6]))
 
 
 def enrolments_of(session: Session, user_id: int) -> list[Enrolment]:

@@ -228,45 +228,35 @@ def _insert(dialect: str) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-def _add_seconds(dialect: str) -> Any:
+def _record(dialect: str) -> Any:
+    """Add reading time to a lesson and, if `at` is not null, complete it: completions are a
+    set union that keeps the earliest time; seconds add up."""
     statement = _insert(dialect)(LessonProgress).values(
         enrolment_id=bindparam("enrolment"),
         module_id=bindparam("module"),
         lesson_id=bindparam("lesson"),
         seconds_spent=bindparam("seconds"),
-        completed_at=None,
-    )
-    return statement.on_conflict_do_update(
-        index_elements=["enrolment_id", "module_id", "lesson_id"],
-        set_={"seconds_spent": LessonProgress.seconds_spent + statement.excluded.seconds_spent},
-    )
-
-
-def _complete(dialect: str) -> Any:
-    statement = _insert(dialect)(LessonProgress).values(
-        enrolment_id=bindparam("enrolment"),
-        module_id=bindparam("module"),
-        lesson_id=bindparam("lesson"),
-        seconds_spent=0,
         completed_at=bindparam("at", type_=UTCDateTime),
     )
-    earlier = statement.excluded.completed_at
-    # Completions are a set union that keeps the earliest time.
+    reported = statement.excluded.completed_at
     keep_earliest = case(
+        (reported.is_(None), LessonProgress.completed_at),
         (
-            LessonProgress.completed_at.is_(None) | (LessonProgress.completed_at > earlier),
-            earlier,
+            LessonProgress.completed_at.is_(None) | (LessonProgress.completed_at > reported),
+            reported,
         ),
         else_=LessonProgress.completed_at,
     )
     return statement.on_conflict_do_update(
         index_elements=["enrolment_id", "module_id", "lesson_id"],
-        set_={"completed_at": keep_earliest},
+        set_={
+            "seconds_spent": LessonProgress.seconds_spent + statement.excluded.seconds_spent,
+            "completed_at": keep_earliest,
+        },
     )
 
 
-_ADD_SECONDS = Prepared(_add_seconds)
-_COMPLETE = Prepared(_complete)
+_RECORD = Prepared(_record)
 _MOVE = Prepared(
     update(Enrolment)
     .where(Enrolment.id == bindparam("enrolment"))
@@ -296,12 +286,13 @@ def _credit_reading_time(
         return position
     elapsed = min(now - position[2], VISIT_CAP).total_seconds()
     if elapsed >= 1:
-        _ADD_SECONDS.run(
+        _RECORD.run(
             connection,
             enrolment=enrolment.id,
             module=position[0],
             lesson=position[1],
             seconds=int(elapsed),
+            at=None,
         )
     return position
 
@@ -320,7 +311,9 @@ def mark_complete(session: Connectable, enrolment: HasId, module_id: str, lesson
     now = utcnow()
     _credit_reading_time(connection, enrolment, now)
     _move_to(session, connection, enrolment, (module_id, lesson_id), now)
-    _COMPLETE.run(connection, enrolment=enrolment.id, module=module_id, lesson=lesson_id, at=now)
+    _RECORD.run(
+        connection, enrolment=enrolment.id, module=module_id, lesson=lesson_id, seconds=0, at=now
+    )
 
 
 @dataclass(frozen=True)
@@ -332,31 +325,49 @@ class ReportedProgress:
     seconds: list[tuple[LessonKey, int]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Merged:
+    """What merging reported progress did."""
+
+    ignored: list[LessonKey]  # reported lessons that are not in the release
+    progress: Progress  # the trainee's progress after the merge
+
+
 def merge_progress(
     session: Connectable, enrolment: HasId, release: Release, report: ReportedProgress
-) -> list[LessonKey]:
-    """Merge reported progress; returns lessons that are not in the release (and were ignored)."""
+) -> Merged:
+    """Merge reported progress; returns the lessons that were ignored (not in the release)
+    and the progress after the merge."""
     connection = raw_connection_of(session)
     position = _LOCKED_POSITION.first(connection, enrolment=enrolment.id)
     now = utcnow()
     unknown: list[LessonKey] = []
+    # Per lesson: the earliest completion reported and the time reported (each report capped
+    # at MAX_REPORTED_SECONDS), written in one statement.
+    lessons: dict[LessonKey, tuple[datetime | None, int]] = {}
     for key, at in report.completed:
         if not release.has_lesson(*key):
             unknown.append(key)
             continue
         when = min(at or now, now)
-        _COMPLETE.run(connection, enrolment=enrolment.id, module=key[0], lesson=key[1], at=when)
-    for key, seconds in report.seconds:
+        earliest, seconds = lessons.get(key, (None, 0))
+        lessons[key] = (when if earliest is None else min(earliest, when), seconds)
+    for key, reported in report.seconds:
         if not release.has_lesson(*key):
             unknown.append(key)
             continue
-        _ADD_SECONDS.run(
+        earliest, seconds = lessons.get(key, (None, 0))
+        lessons[key] = (earliest, seconds + max(0, min(reported, MAX_REPORTED_SECONDS)))
+    for (module_id, lesson_id), (earliest, seconds) in lessons.items():
+        _RECORD.run(
             connection,
             enrolment=enrolment.id,
-            module=key[0],
-            lesson=key[1],
-            seconds=max(0, min(seconds, MAX_REPORTED_SECONDS)),
+            module=module_id,
+            lesson=lesson_id,
+            seconds=seconds,
+            at=earliest,
         )
+    where = (position[0], position[1]) if position else None
     if report.position is not None:
         key, at = report.position
         at = min(at, now)
@@ -364,4 +375,7 @@ def merge_progress(
             unknown.append(key)
         elif position is not None and (position[2] is None or at > position[2]):
             _move_to(session, connection, enrolment, key, at)
-    return sorted(set(unknown))
+            where = key
+    # The position is known from here (this transaction holds the enrolment's row).
+    rows = _ROWS.rows(connection, enrolment=enrolment.id)
+    return Merged(sorted(set(unknown)), progress_of(release, rows, where))

@@ -43,6 +43,7 @@ class _Compiled:
     positional: tuple[str, ...] | None  # parameter names in order, for `?` paramstyles
     binds: dict[str, tuple[str | _Constant, Processor]]
     results: tuple[Processor, ...]
+    writes: bool  # an INSERT, UPDATE or DELETE
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,17 @@ class RawConnection:
 
     dbapi: Any
     dialect: Dialect
+    read_only: bool = False  # prepared writes are refused (see `reading`)
 
     @cached_property
     def cursor(self) -> Any:
         """The cursor every prepared statement of this unit of work runs on (a new psycopg
         cursor costs about 20 µs, as much as a simple query)."""
         return self.dbapi.cursor()
+
+
+class ReadOnlyError(RuntimeError):
+    """A prepared write was run on a connection given out for reading (a bug)."""
 
 
 class Prepared:
@@ -95,12 +101,15 @@ class Prepared:
             columns = getattr(statement, "exported_columns", ())
             results = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
             positional = tuple(sql.positiontup) if sql.positional and sql.positiontup else None
-            compiled = _Compiled(sql.string, positional, binds, results)
+            writes = bool(sql.isinsert or sql.isupdate or sql.isdelete)
+            compiled = _Compiled(sql.string, positional, binds, results, writes)
             self._compiled[dialect.name] = compiled
         return compiled
 
     def _execute(self, connection: RawConnection, params: dict[str, Any]) -> tuple[Any, _Compiled]:
         compiled = self._for(connection.dialect)
+        if compiled.writes and connection.read_only:
+            raise ReadOnlyError(f"a write in a read-only unit of work: {compiled.sql}")
         values = {}
         for rendered, (source, processor) in compiled.binds.items():
             value = source.value if isinstance(source, _Constant) else params[source]
@@ -157,7 +166,12 @@ def writing(engine: Engine) -> AbstractContextManager[RawConnection]:
 
 
 def reading(engine: Engine) -> AbstractContextManager[RawConnection]:
-    """A read-only transaction on a pooled DB-API connection (one consistent snapshot)."""
+    """A pooled DB-API connection for reading: prepared writes on it are refused.
+
+    On SQLite the reads share one transaction (one snapshot of the file). On PostgreSQL each
+    statement runs on its own (autocommit): under READ COMMITTED every statement takes its
+    own snapshot anyway, in a transaction or not, so a BEGIN and a ROLLBACK would only add two
+    round trips to the server (for a verification, three round trips instead of one)."""
     return _transaction(engine, write=False)
 
 
@@ -167,11 +181,23 @@ def _transaction(engine: Engine, *, write: bool) -> Iterator[RawConnection]:
     try:
         dbapi: Any = pooled.dbapi_connection
         sqlite = engine.dialect.name == "sqlite"
+        if not sqlite and not write:
+            dbapi.autocommit = True
+            try:
+                yield RawConnection(dbapi, engine.dialect, read_only=True)
+            finally:
+                try:
+                    dbapi.autocommit = False
+                except Exception:
+                    # Never give the pool a connection that would commit every statement.
+                    pooled.invalidate()
+                    raise
+            return
         if sqlite:  # autocommit mode (see db.py): begin explicitly, a writer with the lock
             dbapi.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         keep = False
         try:
-            yield RawConnection(dbapi, engine.dialect)
+            yield RawConnection(dbapi, engine.dialect, read_only=not write)
             keep = write
         finally:
             # A reader wrote nothing, and a failed writer keeps nothing: either way a

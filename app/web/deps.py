@@ -85,6 +85,7 @@ async def _db(request: Request) -> AsyncIterator[Session]:
 
 
 T = TypeVar("T")
+W = TypeVar("W")
 
 
 async def read_unit(request: Request, work: Callable[[RawConnection], T]) -> T:
@@ -125,6 +126,38 @@ async def write_unit(request: Request, work: Callable[[Connectable], T]) -> T:
     def run() -> T:
         with writing(database.writer) as connection:
             return work(connection)
+
+    async with _gate(request, write=True):
+        return await run_in_threadpool(run)
+
+
+async def read_then_write(
+    request: Request,
+    read: Callable[[RawConnection], tuple[T, W | None]],
+    write: Callable[[Connectable, W], None],
+) -> T:
+    """Read (`read` gives its answer and, if something is to be recorded, what), then record
+    it with `write`; returns once that is committed. For a page that records its visit.
+
+    On SQLite the read is a `read_unit` (on the event loop, without the write lock) and the
+    write joins the group commit. Elsewhere both run in one transaction, in one worker
+    thread: every statement, BEGIN and COMMIT included, is a round trip to the server, and
+    two units would cost two more round trips, a second connection and a second thread hop.
+    """
+    database: Database = request.app.state.database
+    if request.app.state.settings.is_sqlite:
+        answer, record = await read_unit(request, read)
+        if record is not None:
+            recorded = record
+            await write_unit(request, lambda db: write(db, recorded))
+        return answer
+
+    def run() -> T:
+        with writing(database.writer) as connection:
+            answer, record = read(connection)
+            if record is not None:
+                write(connection, record)
+            return answer
 
     async with _gate(request, write=True):
         return await run_in_threadpool(run)

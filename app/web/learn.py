@@ -29,12 +29,12 @@ from app.web import certificate_pages
 from app.web.auth import (
     CurrentUser,
     OptionalUser,
+    enrolled_writer,
     sent_csrf_token,
-    signed_in_account,
-    signed_in_writer,
+    signed_in_enrolment,
     verify_csrf,
 )
-from app.web.deps import DB, read_unit, write_unit
+from app.web.deps import DB, read_then_write, write_unit
 from app.web.errors import Problem
 from app.web.hot_routes import hot
 from app.web.rendering import render
@@ -252,13 +252,13 @@ def _locked_page(
 @router.get("/learn/{programme}/{module_id}/{lesson_id}")
 @hot
 async def lesson_page(request: Request, programme: str, module_id: str, lesson_id: str) -> Response:
-    """The most visited page (a hot route). It is read and rendered in one read-only
-    transaction (`read_unit`), without the write lock; the visit (where the trainee is, time
-    spent) is then written by the group commit, and the page is sent once that is saved."""
+    """The most visited page (a hot route). It is read and rendered, then the visit (where
+    the trainee is, time spent) is recorded, and the page is sent once that is saved: on
+    SQLite a read-only transaction without the write lock, then the group commit; on a
+    database server, one transaction (`read_then_write`)."""
 
     def page(db: RawConnection) -> tuple[Response, EnrolledIn | None]:
-        account = signed_in_account(request, db)
-        enrolment = learning.enrolled_in(db, account.id, programme)
+        _, enrolment = signed_in_enrolment(request, db, programme)
         if enrolment is None:
             return RedirectResponse(f"/learn/{programme}?enrol_first=1", status_code=303), None
         release = enrolment.release
@@ -269,13 +269,10 @@ async def lesson_page(request: Request, programme: str, module_id: str, lesson_i
         response = _lesson_response(request, db, enrolment, release, standing.done, module, lesson)
         return response, enrolment
 
-    response, visited = await read_unit(request, page)
-    if visited is not None:
-        enrolment = visited
-        await write_unit(
-            request, lambda db: learning.record_visit(db, enrolment, module_id, lesson_id)
-        )
-    return response
+    def visit(db: Connectable, enrolment: EnrolledIn) -> None:
+        learning.record_visit(db, enrolment, module_id, lesson_id)
+
+    return await read_then_write(request, page, visit)
 
 
 def _lesson_response(
@@ -322,8 +319,7 @@ async def complete(request: Request, programme: str, module_id: str, lesson_id: 
     sent_csrf = await sent_csrf_token(request)
 
     def write(db: Connectable) -> Release | None:
-        account = signed_in_writer(request, db, sent_csrf)
-        enrolment = learning.enrolled_in(db, account.id, programme)
+        _, enrolment = enrolled_writer(request, db, sent_csrf, programme)
         if enrolment is None:
             return None
         _lesson(enrolment.release, module_id, lesson_id)

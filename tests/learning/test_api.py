@@ -214,6 +214,55 @@ def test_progress_merges_so_replays_and_reordering_are_harmless(
     assert merged["ignored"] == [{"module_id": "gone", "lesson_id": "nowhere"}]
 
 
+def test_a_lesson_reported_several_times_keeps_its_first_completion_and_adds_up_its_time(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    client.post("/api/v1/enrolments", json={"programme_id": PROGRAMME}, headers=auth)
+    lesson = {"module_id": "welcome", "lesson_id": "what-peer-support-is"}
+    first = {
+        "completed": [
+            {**lesson, "at": "2026-03-02T10:00:00Z"},
+            {**lesson, "at": "2026-03-01T09:00:00Z"},
+        ],
+        "time": [{**lesson, "seconds": 120}, {**lesson, "seconds": 3600}],
+    }
+    merged = client.post(f"{BASE}/progress", json=first, headers=auth)
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["lessons_completed"] == 1
+    # Time alone (no completion) neither completes a lesson nor forgets its completion; a
+    # later completion does not replace the first.
+    later = {
+        "completed": [{**lesson, "at": "2026-04-01T09:00:00Z"}],
+        "time": [
+            {**lesson, "seconds": 30},
+            {"module_id": "welcome", "lesson_id": "x", "seconds": 5},
+        ],
+    }
+    again = client.post(f"{BASE}/progress", json=later, headers=auth).json()
+    assert again["ignored"] == [{"module_id": "welcome", "lesson_id": "x"}]
+    time_only = {
+        "time": [
+            {**lesson, "seconds": 40},
+            {"module_id": "listening-basics", "lesson_id": "open-questions", "seconds": 40},
+        ]
+    }
+    assert (
+        client.post(f"{BASE}/progress", json=time_only, headers=auth).json()["lessons_completed"]
+        == 1
+    )
+    exported = client.get("/api/v1/me/export", headers=auth).json()
+    stored = {(p["module_id"], p["lesson_id"]): p for p in exported["enrolments"][0]["lessons"]}
+    first_lesson = stored[("welcome", "what-peer-support-is")]
+    assert first_lesson["completed_at"].startswith("2026-03-01T09:00:00")
+    assert first_lesson["seconds_spent"] == 120 + 3600 + 30 + 40
+    assert stored[("listening-basics", "open-questions")] == {
+        "module_id": "listening-basics",
+        "lesson_id": "open-questions",
+        "seconds_spent": 40,
+        "completed_at": None,
+    }
+
+
 def test_cookie_authenticated_api_writes_need_the_csrf_header(client: TestClient) -> None:
     register(client)
     no_header = client.post("/api/v1/enrolments", json={"programme_id": PROGRAMME})

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.config import Settings
 from app.store import Database, connect
 from app.store.accounts import User, UserSession
-from app.store.prepared import Prepared, raw_connection_of, reading, writing
+from app.store.prepared import Prepared, ReadOnlyError, raw_connection_of, reading, writing
 
 SESSION_OF = Prepared(
     select(UserSession.user_id, UserSession.kind, UserSession.expires_at).where(
@@ -125,12 +125,34 @@ def test_insert_returning_with_a_constant_and_a_dialects_own_statement(database:
     assert stored.id == first[0][0] and stored.created_at == now
 
 
-def test_reading_leaves_nothing_behind(database: Database) -> None:
+def test_reading_refuses_a_prepared_write_and_leaves_nothing_behind(database: Database) -> None:
     user_id = _user_with_session(database, datetime(2031, 1, 1, tzinfo=UTC))
-    with reading(database.reader) as connection:
+    with pytest.raises(ReadOnlyError), reading(database.reader) as connection:
+        assert SESSION_OF.first(connection, token_hash="t" * 64) is not None  # reads are fine
         RENAME.run(connection, user=user_id, name="Changed while reading")
     with database.unit_of_work(write=False) as session:
         assert session.get(User, user_id).display_name == "Pat"  # type: ignore[union-attr]
+
+
+def test_a_connection_lent_for_reading_goes_back_to_the_pool_transactional(
+    database: Database, settings: Settings
+) -> None:
+    # On PostgreSQL reads run in autocommit; the connection must not keep that afterwards,
+    # or a failed write would leave its first statements committed. One pooled connection,
+    # so the write below gets the very connection the reads used.
+    single = connect(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0}))
+    try:
+        user_id = _user_with_session(single, datetime(2031, 1, 1, tzinfo=UTC))
+        for _ in range(2):
+            with reading(single.reader) as connection:
+                SESSION_OF.first(connection, token_hash="t")
+            with pytest.raises(RuntimeError), writing(single.writer) as connection:
+                RENAME.run(connection, user=user_id, name="Half done")
+                raise RuntimeError("the request failed after its first write")
+            with single.unit_of_work(write=False) as session:
+                assert session.get(User, user_id).display_name == "Pat"  # type: ignore[union-attr]
+    finally:
+        single.dispose()
 
 
 def test_writing_commits_at_the_end_and_keeps_nothing_of_a_failure(database: Database) -> None:

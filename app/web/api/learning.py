@@ -39,8 +39,8 @@ from app.web.api.schemas import (
 from app.web.auth import (
     CurrentUser,
     SentCsrfToken,
+    enrolled_writer,
     sent_csrf_token,
-    signed_in_writer,
     verify_csrf,
 )
 from app.web.deps import DB, write_unit
@@ -378,17 +378,16 @@ async def _merge(
         # The hot write path: the sign-in check, the CSRF check and the merge run in one
         # transaction (on SQLite, one group commit shared with the other writes waiting),
         # with prepared statements and no ORM objects.
-        account = signed_in_writer(request, db, sent_csrf)
-        enrolment = learning.enrolled_in(db, account.id, programme)
+        account, enrolment = enrolled_writer(request, db, sent_csrf, programme)
         if enrolment is None:
             raise _not_enrolled(programme)
         release = enrolment.release
 
         def write() -> tuple[int, MergedProgressOut]:
-            ignored = learning.merge_progress(db, enrolment, release, report)
+            merged = learning.merge_progress(db, enrolment, release, report)
             return 200, MergedProgressOut.of(
-                learning.load_progress(db, enrolment, release),
-                ignored=[LessonRef(module_id=m, lesson_id=lesson) for m, lesson in ignored],
+                merged.progress,
+                ignored=[LessonRef(module_id=m, lesson_id=lesson) for m, lesson in merged.ignored],
             )
 
         return run_once(request, db, account, key, body, write)
