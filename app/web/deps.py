@@ -49,6 +49,11 @@ def _gate(request: Request, write: bool) -> anyio.Semaphore:
     finish in, and everything stalls until a timeout. So a process lets in only as many
     units of work as the database can serve at once (one writer on SQLite, the pool's size
     otherwise), always fewer than the thread pool's 40 threads; the rest wait here, threadless.
+
+    The pool's size, not its overflow too: an overflow connection is closed when it is given
+    back, so requests using it steadily would have PostgreSQL start a server process (and
+    tear it down) for every few requests, which cost more than half the throughput under load.
+    The overflow is left for work outside the gate (commands, background jobs).
     """
     state = request.app.state
     settings: Settings = state.settings
@@ -57,7 +62,7 @@ def _gate(request: Request, write: bool) -> anyio.Semaphore:
             ("sqlite_write_gate", 1) if write else ("sqlite_read_gate", SQLITE_READ_CONNECTIONS)
         )
     else:
-        name, size = "pool_gate", min(settings.db_pool_size + settings.db_max_overflow, 30)
+        name, size = "pool_gate", min(settings.db_pool_size, 30)
     gate: anyio.Semaphore | None = getattr(state, name, None)
     if gate is None:
         gate = anyio.Semaphore(size)

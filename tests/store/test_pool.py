@@ -1,15 +1,20 @@
 """PostgreSQL connections in the pool: one closed by the server while idle is replaced before
-use, without a round trip for every checkout of a connection in steady use."""
+use, without a round trip for every checkout of a connection in steady use; busy requests
+wait for the pool's own connections rather than open (and close) overflow ones."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from fastapi.testclient import TestClient
+from sqlalchemy import event, text
 
 from app.config import Settings
 from app.store import connect, db
+from app.web import create_app
+from tests.journeys import PROGRAMME, api_token, enrol, register
 
 pytestmark = pytest.mark.postgres_only
 
@@ -52,3 +57,37 @@ def test_a_connection_in_steady_use_is_not_pinged(settings: Settings) -> None:
     finally:
         database.dispose()
     assert pings == []
+
+
+def test_busy_requests_share_the_pool_without_opening_overflow_connections(
+    settings: Settings,
+) -> None:
+    # Overflow connections are closed when given back: if requests used them, a busy server
+    # would have PostgreSQL start a process for every few requests. Requests wait at the
+    # gate for one of the pool's own connections instead.
+    app = create_app(settings.model_copy(update={"db_pool_size": 2, "db_max_overflow": 8}))
+    with TestClient(app) as client:
+        email = register(client)
+        enrol(client)
+        auth = api_token(client, email)
+        pool = app.state.database.writer.pool
+        opened: list[object] = []
+        event.listen(pool, "connect", lambda connection, record: opened.append(connection))
+        lesson = {"module_id": "welcome", "lesson_id": "what-peer-support-is"}
+
+        def save(n: int) -> int:
+            response = client.post(
+                f"/api/v1/enrolments/{PROGRAMME}/progress",
+                json={"time": [{**lesson, "seconds": 1}]},
+                headers={**auth, "Idempotency-Key": f"busy-{n}"},
+            )
+            return response.status_code
+
+        with ThreadPoolExecutor(max_workers=24) as threads:
+            statuses = list(threads.map(save, range(96)))
+        assert statuses == [200] * 96
+        assert len(opened) <= 2 and pool.overflow() <= 0
+        seconds = client.get("/api/v1/me/export", headers=auth).json()["enrolments"][0]["lessons"]
+        assert [p["seconds_spent"] for p in seconds if p["lesson_id"] == lesson["lesson_id"]] == [
+            96
+        ]
